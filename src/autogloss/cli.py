@@ -1,0 +1,344 @@
+"""The ``autogloss`` command line: parses arguments and calls library functions.
+
+Errors the user can fix (bad input files, missing models or data) are printed
+as one line naming file and line, with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import AutoglossError, FormatError
+
+app = typer.Typer(help="Automatic interlinear glossing for language documentation.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+corpus_app = typer.Typer(help="Build and inspect the multilingual IGT corpus.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+# Wide tables when output goes to a file or CI log instead of a terminal.
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
+FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf or parquet (default: from the file extension)")]
+SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Progress]:
+    """A rich progress bar on stderr (silent when stderr is not a terminal)."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        progress.add_task(description, total=total)
+        yield progress
+
+
+def _report_skipped(skipped: list[FormatError]) -> None:
+    if skipped:
+        err.print(f"[yellow]skipped {len(skipped)} invalid record(s):[/yellow]")
+        for error in skipped[:20]:
+            err.print(f"  {error}", markup=False, highlight=False)
+        if len(skipped) > 20:
+            err.print(f"  ... and {len(skipped) - 20} more")
+
+
+def _read(path: Path, format: str | None, skip_invalid: bool, skipped: list[FormatError]):
+    from .formats import read_records
+
+    options = {} if (format or "") == "parquet" or path.suffix == ".parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
+    return read_records(path, format, **options)
+
+
+# -- corpus -------------------------------------------------------------------
+@corpus_app.command("build")
+def corpus_build(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the corpus to")],
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable)")] = None,
+    normalise: Annotated[bool, typer.Option("--normalise/--no-normalise", help="Map gloss labels to UniMorph-style labels (originals kept)")] = False,
+    labels: Annotated[str, typer.Option("--labels", help="Version of the gloss-label table")] = "v1",
+) -> None:
+    """Compile every IGT source into one deduplicated, leak-free Parquet corpus."""
+    from .corpus import build_corpus
+    from .corpus.sources import SOURCES
+    from .datapath import find_data_dir
+    from .normalise import load_table, normalise_record
+
+    data = find_data_dir(data_dir)
+    normaliser, name = None, None
+    if normalise:
+        table = load_table(labels)
+        normaliser, name = (lambda record: normalise_record(record, table)), table.name
+    with err.status("building corpus") as status:
+        report = build_corpus(data, out_dir, sources=source or SOURCES, normaliser=normaliser,
+                              normaliser_name=name, progress=lambda message: status.update(message))
+    out.print(f"corpus written to {out_dir}")
+    for split, count in report.rows_written.items():
+        out.print(f"  {split:9} {count:>9,} examples")
+    leaks = sum(report.leaks_removed.values())
+    out.print(f"  removed {sum(report.duplicates_removed.values()):,} exact duplicates and "
+              f"{leaks:,} training examples that repeat a SIGMORPHON dev/test sentence")
+    if report.skipped:
+        out.print(f"  skipped {len(report.skipped)} invalid source record(s) (listed in manifest.json)")
+    for note in report.notes:
+        out.print(f"  note: {note}")
+
+
+@corpus_app.command("stats")
+def corpus_stats_command(
+    corpus_dir: Annotated[Path, typer.Argument(help="A directory written by 'autogloss corpus build'")],
+    top: Annotated[int, typer.Option(help="How many gloss labels and languages to list")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+) -> None:
+    """Examples per source, split and language; segmented share; frequent gloss labels."""
+    from .corpus import corpus_stats
+
+    stats = corpus_stats(corpus_dir, top=top)
+    manifest = stats.manifest
+    if as_json:
+        out.print_json(data={
+            "examples_by_split": stats.examples_by_split,
+            "examples_by_source_split": {f"{s}/{p}": n for (s, p), n in stats.examples_by_source_split.items()},
+            "languages": stats.languages, "segmented_share": stats.segmented_share,
+            "examples_by_language": dict(list(stats.examples_by_language.items())[:top]),
+            "top_glosses": stats.top_glosses, "top_grammatical_labels": stats.top_grammatical,
+            "sentences_read": manifest.get("sentences_read"), "leaks_removed": manifest.get("leaks_removed"),
+            "duplicates_removed": manifest.get("duplicates_removed"),
+        })
+        return
+    sources = Table(title="Source records read and examples written")
+    sources.add_column("source")
+    sources.add_column("records in source", justify="right")
+    splits = list(stats.examples_by_split)
+    for split in splits:
+        sources.add_column(f"{split} examples", justify="right")
+    for name, count in manifest.get("sentences_read", {}).items():
+        skipped = manifest.get("skipped_by_source", {}).get(name, 0)
+        shown = f"{count + skipped:,}" + (f" ({skipped} invalid)" if skipped else "")
+        sources.add_row(name, shown, *(f"{stats.examples_by_source_split.get((name, s), 0):,}" for s in splits))
+    out.print(sources)
+    out.print(f"languages: {stats.languages:,}   segmented share: {100 * stats.segmented_share:.1f}%   "
+              f"examples: {sum(stats.examples_by_split.values()):,}")
+    removed = manifest.get("leaks_removed", {})
+    out.print(f"dev/test leakage: removed {sum(removed.values()):,} training examples at build time "
+              f"({', '.join(f'{k}: {v:,}' for k, v in removed.items()) or 'none'}); none remain")
+    languages = Table(title=f"Top {top} languages")
+    languages.add_column("language")
+    languages.add_column("examples", justify="right")
+    for name, count in list(stats.examples_by_language.items())[:top]:
+        languages.add_row(name, f"{count:,}")
+    out.print(languages)
+    labels = Table(title=f"Top {top} gloss labels (each sentence counted once)")
+    for column in ("gloss", "count", "grammatical label", "count "):
+        labels.add_column(column, justify="right" if column.startswith("count") else "left")
+    for index in range(top):
+        gloss = stats.top_glosses[index] if index < len(stats.top_glosses) else ("", "")
+        gram = stats.top_grammatical[index] if index < len(stats.top_grammatical) else ("", "")
+        labels.add_row(gloss[0], f"{gloss[1]:,}" if gloss[1] != "" else "", gram[0], f"{gram[1]:,}" if gram[1] != "" else "")
+    out.print(labels)
+
+
+# -- records --------------------------------------------------------------------
+@app.command("check")
+def check(
+    path: Annotated[Path, typer.Argument(help="IGT file to check")],
+    format: FormatOption = None,
+    skip_invalid: SkipOption = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem")] = False,
+) -> None:
+    """Check Leipzig rules 1 and 2: word counts and per-word morpheme counts of glosses.
+
+    Exits with status 1 when any record is misaligned.
+    """
+    from .records import check_alignment
+
+    skipped: list[FormatError] = []
+    records = problems = 0
+    for record in _read(path, format, skip_invalid, skipped):
+        records += 1
+        for problem in check_alignment(record):
+            problems += 1
+            if as_json:
+                print(json.dumps({"record": problem.record_id, "origin": record.origin, "rule": problem.rule,
+                                  "word": problem.word_index, "message": problem.message}, ensure_ascii=False))
+            else:
+                print(f"{record.origin}: {problem}")
+    _report_skipped(skipped)
+    err.print(f"{records:,} records checked, {problems:,} alignment problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("convert")
+def convert(
+    input: Annotated[Path, typer.Argument(help="File to read")],
+    output: Annotated[Path, typer.Argument(help="File to write (for cldf: a directory)")],
+    from_format: Annotated[Optional[str], typer.Option("--from", help="Input format (default: from the extension)")] = None,
+    to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (default: from the extension)")] = None,
+    skip_invalid: SkipOption = False,
+) -> None:
+    """Convert IGT between the shared-task text format, CLDF and Parquet."""
+    from .formats import write_records
+
+    skipped: list[FormatError] = []
+    count = write_records(_read(input, from_format, skip_invalid, skipped), output, to_format)
+    _report_skipped(skipped)
+    out.print(f"{count:,} records written to {output}")
+
+
+# -- evaluation -----------------------------------------------------------------
+@app.command("evaluate")
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold file (shared-task format)")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predictions (same records, same order)")],
+    scorer: Annotated[str, typer.Option("--scorer", help="official (SIGMORPHON 2023) or glosslm (standalone punctuation removed)")] = "official",
+    as_json: Annotated[bool, typer.Option("--json", help="Print all scores as JSON")] = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap samples for the 95% intervals (0: none)")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap random seed")] = 0,
+) -> None:
+    """Score predicted glosses: word and morpheme accuracy, chrF++, BLEU, stems and grams."""
+    from .formats.sigmorphon import read_sigmorphon
+    from .metrics import evaluate_records
+
+    result = evaluate_records(list(read_sigmorphon(gold)), list(read_sigmorphon(pred)), scorer, bootstrap, seed)
+    for warning in result.warnings:
+        err.print("[yellow]warning:[/yellow] ", end="")
+        err.print(warning, markup=False, highlight=False)
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+        return
+    table = Table(title=f"{pred} against {gold}")
+    table.add_column("metric")
+    table.add_column("score", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_row("word accuracy", f"{result.word_accuracy:.2f}", "{:.2f}-{:.2f}".format(*result.word_accuracy_ci))
+    table.add_row("morpheme accuracy", f"{result.morpheme_accuracy:.2f}", "{:.2f}-{:.2f}".format(*result.morpheme_accuracy_ci))
+    table.add_row("chrF++", f"{result.chrf_pp:.2f}", "")
+    table.add_row("morpheme BLEU", f"{result.bleu:.2f}", "")
+    for kind, prf in (("stems", result.stem), ("grams", result.gram)):
+        table.add_row(f"{kind} P / R / F1", f"{prf.precision:.1f} / {prf.recall:.1f} / {prf.f1:.1f}", "")
+    out.print(table)
+    out.print(f"{result.records:,} records, {result.gold_words:,} gold words, {result.gold_morphemes:,} gold morphemes")
+    out.print(f"signature: {result.signature}", markup=False, highlight=False)
+
+
+# -- models -----------------------------------------------------------------------
+@app.command("train")
+def train(
+    train_file: Annotated[Path, typer.Option("--train", help="Glossed training file")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    arch: Annotated[str, typer.Option("--arch", help="Model family (majority)")] = "majority",
+    format: FormatOption = None,
+    skip_invalid: SkipOption = False,
+) -> None:
+    """Train a glossing model from scratch on one glossed file."""
+    from .models import MajorityGlosser
+
+    if arch != "majority":
+        raise AutoglossError(f"unknown --arch '{arch}' (available: majority)")
+    skipped: list[FormatError] = []
+    with progress_bar("reading training data"):
+        records = list(_read(train_file, format, skip_invalid, skipped))
+    _report_skipped(skipped)
+    model = MajorityGlosser.train(records, description=str(train_file))
+    model.save_pretrained(out_dir)
+    out.print(f"{arch} model trained on {model.trained_on['sentences']:,} glossed sentences, saved to {out_dir}")
+
+
+@app.command("gloss")
+def gloss(
+    model_dir: Annotated[Path, typer.Option("--model", help="Model directory")],
+    input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
+    output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
+    output_format: Annotated[str, typer.Option("--format", help="sigmorphon or jsonl (with per-morpheme confidence)")] = "sigmorphon",
+    input_format: Annotated[Optional[str], typer.Option("--input-format", help="Input format (default: from the extension)")] = None,
+    skip_invalid: SkipOption = False,
+) -> None:
+    """Gloss a file with a trained model."""
+    from .fileio import atomic_write
+    from .formats.sigmorphon import format_record
+    from .models import load_glosser
+
+    if output_format not in ("sigmorphon", "jsonl"):
+        raise AutoglossError(f"unknown --format '{output_format}' (choose sigmorphon or jsonl)")
+    glosser = load_glosser(model_dir)
+    skipped: list[FormatError] = []
+    count = 0
+    with progress_bar("glossing") as progress, atomic_write(output) as handle:
+        for result in glosser.gloss_with_confidence(_read(input, input_format, skip_invalid, skipped)):
+            record = result.record
+            if output_format == "jsonl":
+                handle.write(json.dumps({"id": record.id, "transcription": record.transcription,
+                                         "segmentation": record.segmentation, "glosses": record.glosses,
+                                         "translation": record.translation, "confidence": result.confidences},
+                                        ensure_ascii=False) + "\n")
+            else:
+                handle.write(format_record(record) + "\n\n")
+            count += 1
+            progress.advance(progress.task_ids[0])
+    _report_skipped(skipped)
+    out.print(f"{count:,} records glossed, written to {output}")
+
+
+# -- the main job -------------------------------------------------------------------
+@app.command("pipeline")
+def pipeline(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where corpus, models, predictions and results go")] = Path("runs"),
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
+    language: Annotated[Optional[list[str]], typer.Option("--language", help="Only these shared-task languages (repeatable)")] = None,
+) -> None:
+    """Build the corpus, then train, score (dev) and run (test) the glosser on every shared-task language."""
+    from .corpus.sources import SHARED_TASK_LANGUAGES
+    from .models import MajorityGlosser
+    from .sharedtask import results_table, run_shared_task
+
+    corpus_build(out_dir / "corpus", data_dir)
+    from .datapath import find_data_dir
+
+    languages = language or list(SHARED_TASK_LANGUAGES)
+    unknown = [code for code in languages if code not in SHARED_TASK_LANGUAGES]
+    if unknown:
+        raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} (choose from {', '.join(SHARED_TASK_LANGUAGES)})")
+    with err.status("shared task") as status:
+        results = run_shared_task(find_data_dir(data_dir), out_dir, lambda train, dev, description: MajorityGlosser.train(train, description),
+                                  "majority", languages, progress=lambda message: status.update(message))
+    out.print(results_table(results, "majority"), markup=False, highlight=False)
+    out.print(f"models, dev/test predictions and results written to {out_dir}")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"autogloss {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit")] = False,
+) -> None:
+    """Automatic interlinear glossing for language documentation."""
+
+
+def main() -> None:
+    """Console entry point: runs the app and turns known errors into one line."""
+    try:
+        app()
+    except (AutoglossError, OSError) as error:
+        err.print("[red]error:[/red] ", end="")
+        err.print(str(error), markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

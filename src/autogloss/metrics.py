@@ -1,0 +1,218 @@
+"""Glossing metrics exactly as published.
+
+``official`` reproduces the SIGMORPHON 2023 shared-task evaluation script
+(``baseline/src/eval.py`` of sigmorphon/2023glossingST), which produced the
+leaderboard: words are whitespace tokens of the gloss line; morphemes come
+from splitting the stripped line at every single whitespace character and
+hyphen (``re.split(r"\\s|-", line)``); a prediction counts when it is equal
+to the gold token at the same position and is not ``[UNK]``; accuracy is
+micro-averaged over all gold tokens, so missing predictions are wrong and
+extra ones are ignored; punctuation tokens count like any other.
+
+``glosslm`` is the same after GlossLM's ``strip_gloss_punctuation``: every
+stand-alone single non-word character token is removed from both lines
+first (``re.sub(r"(\\s|^)[^\\w\\s](\\s|$)", " ", line)``).
+
+Every result carries a signature naming its scorer and options, so two
+numbers are never silently incomparable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sacrebleu.metrics import BLEU, CHRF
+
+from . import __version__
+from .errors import AutoglossError
+from .records import IGTRecord
+
+SCORERS = ("official", "glosslm")
+UNKNOWN_TOKEN = "[UNK]"  # never counted correct, as in the official script
+_MORPHEME_SPLIT = re.compile(r"\s|-")
+_STANDALONE_PUNCTUATION = re.compile(r"(\s|^)[^\w\s](\s|$)")
+
+
+def strip_gloss_punctuation(line: str) -> str:
+    """GlossLM's rule: drop single non-word characters standing alone."""
+    return _STANDALONE_PUNCTUATION.sub(" ", line).strip()
+
+
+def prepare_line(line: str | None, scorer: str) -> str:
+    """The gloss line as the scorer sees it."""
+    line = (line or "").strip()
+    return strip_gloss_punctuation(line) if scorer == "glosslm" else line
+
+
+def word_tokens(line: str) -> list[str]:
+    return line.split()
+
+
+def morpheme_tokens(line: str) -> list[str]:
+    """Official morpheme tokens; an empty line has none."""
+    return _MORPHEME_SPLIT.split(line) if line else []
+
+
+def _correct(pred: Sequence[str], gold: Sequence[str]) -> int:
+    return sum(1 for p, g in zip(pred, gold) if p == g and p != UNKNOWN_TOKEN)
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+
+    @classmethod
+    def from_counts(cls, correct: int, predicted: int, gold: int) -> PRF:
+        precision = correct / predicted if predicted else 0.0
+        recall = correct / gold if gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(100 * precision, 100 * recall, 100 * f1)
+
+
+def stem_gram_scores(pred: list[list[str]], gold: list[list[str]]) -> dict[str, PRF]:
+    """Precision/recall/F1 of stems and grammatical labels, as the official
+    script counts them: a token is grammatical when it is upper case; a
+    prediction is typed by its own case; the type of a hit is the gold's."""
+    counts = {kind: {"correct": 0, "pred": 0, "gold": 0} for kind in ("stem", "gram")}
+    for entry_pred, entry_gold in zip(pred, gold):
+        for index, gold_token in enumerate(entry_gold):
+            kind = "gram" if gold_token.isupper() else "stem"
+            counts[kind]["gold"] += 1
+            if index < len(entry_pred):
+                counts["gram" if entry_pred[index].isupper() else "stem"]["pred"] += 1
+                if entry_pred[index] == gold_token:
+                    counts[kind]["correct"] += 1
+    return {kind: PRF.from_counts(c["correct"], c["pred"], c["gold"]) for kind, c in counts.items()}
+
+
+def _bootstrap_interval(correct: np.ndarray, total: np.ndarray, samples: int, seed: int) -> tuple[float, float]:
+    """95% percentile interval of micro accuracy over sentences drawn with replacement."""
+    if samples <= 0 or total.sum() == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(total), size=(samples, len(total)))
+    accuracy = correct[draws].sum(axis=1) / np.maximum(total[draws].sum(axis=1), 1)
+    low, high = np.percentile(accuracy, [2.5, 97.5])
+    return (100 * float(low), 100 * float(high))
+
+
+@dataclass
+class Evaluation:
+    """All scores of one prediction file against its gold file (percentages)."""
+
+    scorer: str
+    records: int
+    word_accuracy: float
+    morpheme_accuracy: float
+    word_accuracy_per_sentence: float
+    morpheme_accuracy_per_sentence: float
+    chrf_pp: float
+    bleu: float
+    stem: PRF
+    gram: PRF
+    word_accuracy_ci: tuple[float, float]
+    morpheme_accuracy_ci: tuple[float, float]
+    gold_words: int
+    gold_morphemes: int
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def signature(self) -> str:
+        punctuation = "kept" if self.scorer == "official" else "standalone-stripped"
+        return (f"scorer:{self.scorer}|words:whitespace|morphemes:whitespace+hyphen|punct:{punctuation}"
+                f"|avg:micro|unk:wrong|chrf:word_order=2|bleu:morpheme,4-gram,no-smoothing"
+                f"|ci:bootstrap95|autogloss:{__version__}")
+
+    def to_json(self) -> dict:
+        return {
+            "word_accuracy": self.word_accuracy,
+            "morpheme_accuracy": self.morpheme_accuracy,
+            "chrf_pp": self.chrf_pp,
+            "bleu": self.bleu,
+            "word_accuracy_per_sentence": self.word_accuracy_per_sentence,
+            "morpheme_accuracy_per_sentence": self.morpheme_accuracy_per_sentence,
+            "stem": vars(self.stem),
+            "gram": vars(self.gram),
+            "word_accuracy_ci95": list(self.word_accuracy_ci),
+            "morpheme_accuracy_ci95": list(self.morpheme_accuracy_ci),
+            "records": self.records,
+            "gold_words": self.gold_words,
+            "gold_morphemes": self.gold_morphemes,
+            "scorer": self.scorer,
+            "signature": self.signature,
+            "warnings": self.warnings,
+        }
+
+
+def _accuracies(pred: list[list[str]], gold: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    correct = np.array([_correct(p, g) for p, g in zip(pred, gold)], dtype=np.int64)
+    total = np.array([len(g) for g in gold], dtype=np.int64)
+    return correct, total
+
+
+def _per_sentence(correct: np.ndarray, total: np.ndarray) -> float:
+    # The official script divides by zero on a gold record without glosses;
+    # such records carry no tokens and are left out of the per-sentence mean.
+    scored = total > 0
+    return 100 * float((correct[scored] / total[scored]).mean()) if scored.any() else 0.0
+
+
+def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | None], scorer: str = "official",
+                   bootstrap_samples: int = 1000, seed: int = 0) -> Evaluation:
+    """Score predicted gloss lines against gold gloss lines, position by position."""
+    if scorer not in SCORERS:
+        raise AutoglossError(f"unknown scorer '{scorer}' (choose from {', '.join(SCORERS)})")
+    if len(gold_lines) != len(pred_lines):
+        raise AutoglossError(f"{len(gold_lines)} gold records but {len(pred_lines)} predicted records")
+    gold = [prepare_line(line, scorer) for line in gold_lines]
+    pred = [prepare_line(line, scorer) for line in pred_lines]
+    gold_words, pred_words = [word_tokens(x) for x in gold], [word_tokens(x) for x in pred]
+    gold_morphs, pred_morphs = [morpheme_tokens(x) for x in gold], [morpheme_tokens(x) for x in pred]
+    word_correct, word_total = _accuracies(pred_words, gold_words)
+    morph_correct, morph_total = _accuracies(pred_morphs, gold_morphs)
+    classes = stem_gram_scores(pred_morphs, gold_morphs)
+    bleu = BLEU(tokenize="none", smooth_method="none", force=True).corpus_score(
+        [" ".join(tokens) for tokens in pred_morphs], [[" ".join(tokens) for tokens in gold_morphs]])
+    chrf = CHRF(word_order=2).corpus_score(pred, [gold])
+    warnings = []
+    empty_gold = int((word_total == 0).sum())
+    if empty_gold:
+        warnings.append(f"{empty_gold} gold record(s) have no glosses and carry no weight")
+    return Evaluation(
+        scorer=scorer,
+        records=len(gold),
+        word_accuracy=100 * float(word_correct.sum() / max(word_total.sum(), 1)),
+        morpheme_accuracy=100 * float(morph_correct.sum() / max(morph_total.sum(), 1)),
+        word_accuracy_per_sentence=_per_sentence(word_correct, word_total),
+        morpheme_accuracy_per_sentence=_per_sentence(morph_correct, morph_total),
+        chrf_pp=float(chrf.score),
+        bleu=float(bleu.score),
+        stem=classes["stem"],
+        gram=classes["gram"],
+        word_accuracy_ci=_bootstrap_interval(word_correct, word_total, bootstrap_samples, seed),
+        morpheme_accuracy_ci=_bootstrap_interval(morph_correct, morph_total, bootstrap_samples, seed),
+        gold_words=int(word_total.sum()),
+        gold_morphemes=int(morph_total.sum()),
+        warnings=warnings,
+    )
+
+
+def evaluate_records(gold: Sequence[IGTRecord], pred: Sequence[IGTRecord], scorer: str = "official",
+                     bootstrap_samples: int = 1000, seed: int = 0) -> Evaluation:
+    """Score predicted records against gold records of the same sentences, in order."""
+    if len(gold) != len(pred):
+        raise AutoglossError(f"{len(gold)} gold records but {len(pred)} predicted records: "
+                             "the files must hold the same sentences in the same order")
+    result = evaluate_lines([r.glosses for r in gold], [r.glosses for r in pred], scorer, bootstrap_samples, seed)
+    differing = [i + 1 for i, (g, p) in enumerate(zip(gold, pred))
+                 if g.transcription.split() != p.transcription.split()]
+    if differing:
+        shown = ", ".join(map(str, differing[:5])) + (" ..." if len(differing) > 5 else "")
+        result.warnings.append(f"{len(differing)} record(s) have a different transcription in gold and "
+                               f"prediction (records {shown}): are the files in the same order?")
+    return result

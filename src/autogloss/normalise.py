@@ -1,0 +1,117 @@
+"""Optional normalisation of grammatical gloss labels to UniMorph-style labels.
+
+Different sources write the same category differently (``PAST``, ``Pst``,
+``past``; ``3SG``, ``3sg``, ``3S``). Labels the table keeps (``=``) are
+still brought to their canonical capitals (``Acc`` -> ``ACC``). The mapping is a versioned data file in
+the package (``data/gloss_labels_v1.tsv``, documented beside it); a changed
+mapping gets a new version so that an old corpus can be rebuilt exactly.
+
+Labels are looked up per ``.``-separated component of a morpheme gloss, by
+their upper-cased form. An all-lower-case component is only mapped when the
+table says its lower-case form is unambiguous (``acc`` yes, ``past`` no: the
+latter is usually the English word). Normalising a record keeps its original
+gloss line in ``glosses_original``, so :func:`restore_record` undoes it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .errors import AutoglossError, FormatError
+from .records import IGTRecord
+
+DEFAULT_VERSION = "v1"
+KEEP = "="
+_WORD_PIECES = re.compile(r"([-=])")
+# A label may be wrapped in brackets or carry a stray soft hyphen: "(DAT)", "SG)".
+_WRAPPED = re.compile(r"^([\W_]*)(.*?)([\W_]*)$")
+
+
+@dataclass(frozen=True)
+class LabelEntry:
+    unimorph: str
+    lowercase_ok: bool
+
+
+@dataclass(frozen=True)
+class LabelTable:
+    version: str
+    entries: dict[str, LabelEntry]
+
+    @property
+    def name(self) -> str:
+        return f"autogloss gloss_labels_{self.version} ({len(self.entries)} labels)"
+
+    def component(self, label: str) -> str:
+        """The normalised form of one ``.``-separated label (brackets kept)."""
+        before, core, after = _WRAPPED.match(label).groups()
+        entry = self.entries.get(core.upper())
+        if entry is None or (core.islower() and not entry.lowercase_ok):
+            return label
+        # '=' keeps the label itself, in its canonical capitals (Acc -> ACC).
+        canonical = core.upper() if entry.unimorph == KEEP else entry.unimorph
+        return f"{before}{canonical}{after}"
+
+    def morpheme(self, gloss: str) -> str:
+        return ".".join(self.component(part) if part else part for part in gloss.split("."))
+
+    def line(self, glosses: str) -> str:
+        """A whole gloss line, keeping words, boundaries and spacing."""
+        return " ".join(
+            "".join(piece if piece in "-=" else self.morpheme(piece) for piece in _WORD_PIECES.split(word))
+            for word in glosses.split()
+        )
+
+
+def _parse_table(text: str, source: str, version: str) -> LabelTable:
+    entries: dict[str, LabelEntry] = {}
+    header_seen = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        columns = raw.split("\t")
+        if not header_seen:
+            header_seen = True
+            if columns[:3] != ["label", "unimorph", "lowercase_ok"]:
+                raise FormatError(source, number, "expected the header 'label<TAB>unimorph<TAB>lowercase_ok<TAB>note'")
+            continue
+        if len(columns) < 3 or not columns[0] or not columns[1]:
+            raise FormatError(source, number, "a row needs label, unimorph and lowercase_ok")
+        if columns[2] not in ("yes", "no"):
+            raise FormatError(source, number, f"lowercase_ok must be yes or no, not '{columns[2]}'")
+        label = columns[0].upper()
+        if label in entries:
+            raise FormatError(source, number, f"label '{label}' listed twice")
+        entries[label] = LabelEntry(columns[1], columns[2] == "yes")
+    return LabelTable(version, entries)
+
+
+@lru_cache(maxsize=4)
+def load_table(version: str = DEFAULT_VERSION) -> LabelTable:
+    """The packaged label table of a given version (``v1``, ...)."""
+    name = f"gloss_labels_{version}.tsv"
+    resource = resources.files("autogloss") / "data" / name
+    if not resource.is_file():
+        raise AutoglossError(f"no gloss-label table version '{version}' in this autogloss installation ({name})")
+    return _parse_table(resource.read_text(encoding="utf-8"), name, version)
+
+
+def normalise_record(record: IGTRecord, table: LabelTable | None = None) -> IGTRecord:
+    """The record with normalised glosses; the original line is kept when it changed."""
+    table = table or load_table()
+    if not record.glosses or record.glosses_original is not None:
+        return record
+    normalised = table.line(record.glosses)
+    if normalised == record.glosses:
+        return record
+    return record.replace(glosses=normalised, glosses_original=record.glosses)
+
+
+def restore_record(record: IGTRecord) -> IGTRecord:
+    """Undo :func:`normalise_record`."""
+    if record.glosses_original is None:
+        return record
+    return record.replace(glosses=record.glosses_original, glosses_original=None)

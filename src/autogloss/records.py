@@ -1,0 +1,171 @@
+"""The interlinear glossed text (IGT) record shared by every source, format and model.
+
+A record holds the four classic IGT tiers (transcription, morpheme segmentation,
+glosses, translation) and what is known about where it came from. Words are
+whitespace tokens; morphemes are the pieces of a word between the Leipzig
+boundary markers ``-`` (affix) and ``=`` (clitic).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+#: Leipzig Glossing Rules boundary markers inside a word (rule 2).
+MORPHEME_BOUNDARIES = "-="
+_BOUNDARY_SPLIT = re.compile(f"[{re.escape(MORPHEME_BOUNDARIES)}]")
+
+
+def words(line: str | None) -> list[str]:
+    """Whitespace tokens of one tier; an absent tier has no words."""
+    return line.split() if line else []
+
+
+def word_morphemes(word: str) -> list[str]:
+    """The morphemes of one word, split at ``-`` and ``=``."""
+    return _BOUNDARY_SPLIT.split(word)
+
+
+def morphemes(line: str | None) -> list[list[str]]:
+    """Morphemes of every word of a tier, grouped by word."""
+    return [word_morphemes(word) for word in words(line)]
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language as far as it is known: any field may be missing."""
+
+    name: str | None = None
+    iso639_3: str | None = None
+    glottocode: str | None = None
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. for tables and prompts."""
+        return self.name or self.iso639_3 or self.glottocode or "unknown"
+
+
+@dataclass(frozen=True)
+class IGTRecord:
+    """One sentence of interlinear glossed text, from any source.
+
+    ``glosses`` is empty when the record is an input still to be glossed (a
+    shared-task "covered" record). ``is_segmented`` says whether the
+    transcription itself is written with morpheme boundaries (``True``),
+    without them (``False``) or whether that is not known (``None``).
+    ``glosses_original`` keeps the source's gloss line when ``glosses`` was
+    rewritten by label normalisation, so that normalisation is reversible.
+    """
+
+    id: str
+    transcription: str
+    glosses: str = ""
+    segmentation: str | None = None
+    translation: str | None = None
+    language: Language = field(default_factory=Language)
+    metalanguage: str | None = None
+    is_segmented: bool | None = None
+    source: str | None = None
+    split: str | None = None
+    license: str | None = None
+    glosses_original: str | None = None
+    pos: str | None = None
+    #: Where the record was read from ("file:line"); provenance, not content,
+    #: so two records that differ only here are equal.
+    origin: str | None = field(default=None, compare=False)
+
+    # -- word and morpheme views ------------------------------------------
+    @property
+    def transcription_words(self) -> list[str]:
+        return words(self.transcription)
+
+    @property
+    def segmentation_words(self) -> list[str]:
+        return words(self.segmentation)
+
+    @property
+    def gloss_words(self) -> list[str]:
+        return words(self.glosses)
+
+    @property
+    def segmentation_morphemes(self) -> list[list[str]]:
+        return morphemes(self.segmentation)
+
+    @property
+    def gloss_morphemes(self) -> list[list[str]]:
+        return morphemes(self.glosses)
+
+    @property
+    def has_glosses(self) -> bool:
+        return bool(self.glosses.strip())
+
+    @property
+    def segmented_form(self) -> str | None:
+        """The morpheme-segmented line: the segmentation tier, or the
+        transcription when that is itself segmented."""
+        if self.segmentation:
+            return self.segmentation
+        return self.transcription if self.is_segmented else None
+
+    def replace(self, **changes) -> IGTRecord:
+        """A copy with some fields changed (records are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def alignment_problems(self) -> list[AlignmentProblem]:
+        """Leipzig rule 1 and 2 violations of this record (see :func:`check_alignment`)."""
+        return check_alignment(self)
+
+
+@dataclass(frozen=True)
+class AlignmentProblem:
+    """One way a record breaks Leipzig rule 1 (word alignment) or 2 (morpheme alignment)."""
+
+    record_id: str
+    rule: int
+    message: str
+    word_index: int | None = None
+
+    def __str__(self) -> str:
+        where = f" word {self.word_index + 1}" if self.word_index is not None else ""
+        return f"{self.record_id}{where}: rule {self.rule}: {self.message}"
+
+
+def check_alignment(record: IGTRecord) -> list[AlignmentProblem]:
+    """Check a glossed record against Leipzig Glossing Rules 1 and 2.
+
+    Rule 1: the gloss line has one word per word of the object line (the
+    segmentation when there is one, else the transcription). Rule 2: each
+    segmented word has as many morphemes as its gloss. Morpheme counts are
+    only compared against a segmented line, since an unsegmented
+    transcription has no boundaries to count. Unglossed records pass.
+    """
+    if not record.has_glosses:
+        return []
+    object_line = record.segmented_form or record.transcription
+    object_words = words(object_line)
+    gloss_words = record.gloss_words
+    problems: list[AlignmentProblem] = []
+    if len(object_words) != len(gloss_words):
+        tier = "segmentation" if record.segmented_form else "transcription"
+        problems.append(
+            AlignmentProblem(
+                record.id,
+                1,
+                f"{len(object_words)} {tier} words but {len(gloss_words)} gloss words",
+            )
+        )
+    if record.segmented_form is None:
+        return problems
+    for index, (word, gloss) in enumerate(zip(object_words, gloss_words)):
+        word_parts, gloss_parts = word_morphemes(word), word_morphemes(gloss)
+        if len(word_parts) != len(gloss_parts):
+            problems.append(
+                AlignmentProblem(
+                    record.id,
+                    2,
+                    f"'{word}' has {len(word_parts)} morphemes but its gloss "
+                    f"'{gloss}' has {len(gloss_parts)}",
+                    word_index=index,
+                )
+            )
+    return problems

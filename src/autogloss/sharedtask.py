@@ -1,0 +1,151 @@
+"""SIGMORPHON 2023 shared-task experiments: train, score on dev, predict test.
+
+For each language and track a glosser is trained on the training file,
+scored on the dev file with both scorers, and used to fill in the covered
+test inputs. Arapaho has no gold training data here, so its dev set is cut
+in two: the first half trains, the second half is scored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .corpus.sources import SHARED_TASK_LANGUAGES, shared_task_file
+from .fileio import atomic_write
+from .formats.sigmorphon import read_sigmorphon, write_sigmorphon
+from .metrics import Evaluation, evaluate_records
+from .models.base import Glosser
+from .records import IGTRecord
+
+TRACKS = (1, 2)
+TRACK_NAMES = {1: "closed (unsegmented input)", 2: "open (segmented input)"}
+DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
+
+Trainer = Callable[[list[IGTRecord], list[IGTRecord], str], Glosser]
+
+
+@dataclass
+class TaskData:
+    iso: str
+    track: int
+    train: list[IGTRecord]
+    dev_inputs: list[IGTRecord]
+    dev_gold: list[IGTRecord]
+    test_inputs: list[IGTRecord]
+    train_note: str = ""
+
+
+def _strip_glosses(records: list[IGTRecord], track: int) -> list[IGTRecord]:
+    """Gold records turned into inputs, as the covered files are."""
+    return [r.replace(glosses="", segmentation=r.segmentation if track == 2 else None) for r in records]
+
+
+def load_task(data_dir: Path, iso: str, track: int) -> TaskData:
+    """The training, dev and test data of one language and track."""
+
+    def read(split: str, covered: bool) -> list[IGTRecord]:
+        path = shared_task_file(data_dir, iso, split, track, covered)
+        return list(read_sigmorphon(path)) if path.exists() else []
+
+    train, dev_gold = read("train", False), read("dev", False)
+    test_inputs = read("test", True)
+    note = ""
+    if not train:
+        cut = int(len(dev_gold) * DEV_TRAIN_FRACTION)
+        train, dev_gold = dev_gold[:cut], dev_gold[cut:]
+        note = f"no gold train data: trained on dev sentences 1-{cut}, scored on the remaining {len(dev_gold)}"
+        dev_inputs = _strip_glosses(dev_gold, track)
+    else:
+        dev_inputs = read("dev", True)
+    return TaskData(iso, track, train, dev_inputs, dev_gold, test_inputs, note)
+
+
+@dataclass
+class TaskResult:
+    iso: str
+    track: int
+    train_sentences: int
+    dev_sentences: int
+    official: Evaluation
+    glosslm: Evaluation
+    train_seconds: float
+    gloss_seconds: float
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def sentences_per_second(self) -> float:
+        return self.dev_sentences / self.gloss_seconds if self.gloss_seconds > 0 else float("inf")
+
+    def to_json(self) -> dict:
+        return {
+            "language": self.iso, "track": self.track, "train_sentences": self.train_sentences,
+            "dev_sentences": self.dev_sentences, "train_seconds": self.train_seconds,
+            "gloss_seconds": self.gloss_seconds, "sentences_per_second": self.sentences_per_second,
+            "note": self.note, "official": self.official.to_json(), "glosslm": self.glosslm.to_json(),
+            **self.extra,
+        }
+
+
+def run_task(task: TaskData, trainer: Trainer, out_dir: Path, model_name: str) -> TaskResult:
+    """Train, score on dev and write dev and test predictions for one task."""
+    started = time.perf_counter()
+    description = f"SIGMORPHON 2023 {task.iso} track {task.track} training data"
+    glosser = trainer(task.train, [], description)
+    train_seconds = time.perf_counter() - started
+    glosser.save_pretrained(out_dir / "models" / f"{model_name}-{task.iso}-track{task.track}")
+    started = time.perf_counter()
+    dev_predictions = list(glosser.gloss(task.dev_inputs))
+    gloss_seconds = time.perf_counter() - started
+    predictions = out_dir / "predictions"
+    write_sigmorphon(dev_predictions, predictions / f"{task.iso}-dev-track{task.track}.txt")
+    if task.test_inputs:
+        write_sigmorphon(glosser.gloss(task.test_inputs), predictions / f"{task.iso}-test-track{task.track}.txt")
+    return TaskResult(
+        iso=task.iso, track=task.track, train_sentences=len(task.train), dev_sentences=len(task.dev_gold),
+        official=evaluate_records(task.dev_gold, dev_predictions, "official"),
+        glosslm=evaluate_records(task.dev_gold, dev_predictions, "glosslm"),
+        train_seconds=train_seconds, gloss_seconds=gloss_seconds, note=task.train_note,
+    )
+
+
+def run_shared_task(data_dir: Path, out_dir: Path, trainer: Trainer, model_name: str,
+                    languages: Iterable[str] = tuple(SHARED_TASK_LANGUAGES), tracks: Iterable[int] = TRACKS,
+                    progress: Callable[[str], None] | None = None) -> list[TaskResult]:
+    results = []
+    for iso in languages:
+        for track in tracks:
+            if progress:
+                progress(f"{model_name}: {iso} track {track}")
+            results.append(run_task(load_task(data_dir, iso, track), trainer, out_dir, model_name))
+    with atomic_write(out_dir / f"{model_name}-results.json") as handle:
+        json.dump([r.to_json() for r in results], handle, indent=2)
+    with atomic_write(out_dir / f"{model_name}-results.md") as handle:
+        handle.write(results_table(results, model_name))
+    return results
+
+
+def results_table(results: list[TaskResult], model_name: str) -> str:
+    """A markdown table of dev scores (percent) under both scorers."""
+    lines = [
+        f"## {model_name}: SIGMORPHON 2023 dev scores",
+        "",
+        "| lang | track | train sents | dev sents | word acc | morph acc | word acc (glosslm) "
+        "| morph acc (glosslm) | chrF++ | word acc 95% CI | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        low, high = r.official.word_accuracy_ci
+        lines.append(
+            f"| {r.iso} | {r.track} | {r.train_sentences:,} | {r.dev_sentences:,} | {r.official.word_accuracy:.2f} "
+            f"| {r.official.morpheme_accuracy:.2f} | {r.glosslm.word_accuracy:.2f} | {r.glosslm.morpheme_accuracy:.2f} "
+            f"| {r.official.chrf_pp:.2f} | {low:.1f}-{high:.1f} | {r.note} |"
+        )
+    if results:
+        lines += ["", f"Scorer signature (official): `{results[0].official.signature}`",
+                  f"Scorer signature (glosslm): `{results[0].glosslm.signature}`"]
+    return "\n".join(lines) + "\n"
