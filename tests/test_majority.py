@@ -84,7 +84,7 @@ def test_missing_or_corrupt_models_give_clear_errors(tmp_path, setup, message):
 def test_train_and_gloss_commands(tmp_path):
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "dev-covered").write_text(covered(DEV, True), encoding="utf-8")
-    done = run_cli("train", "--train", tmp_path / "train", "--out", tmp_path / "model")
+    done = run_cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
     assert done.returncode == 0, done.stderr
     done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered", "--output", tmp_path / "pred")
     assert done.returncode == 0, done.stderr

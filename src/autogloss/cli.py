@@ -233,26 +233,136 @@ def evaluate(
 
 
 # -- models -----------------------------------------------------------------------
+def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: str) -> list:
+    if path is None:
+        return []
+    skipped: list[FormatError] = []
+    with progress_bar(f"reading {what}"):
+        records = list(_read(path, format, skip_invalid, skipped))
+    _report_skipped(skipped)
+    return records
+
+
+def _settings(epochs: int, max_minutes: float | None, batch_size: int, learning_rate: float, patience: int):
+    from .models.neural import TrainingSettings
+
+    return TrainingSettings(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size,
+                            learning_rate=learning_rate, patience=patience)
+
+
+def _training_progress(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
+EpochsOption = Annotated[int, typer.Option("--epochs", help="Most epochs to train")]
+MinutesOption = Annotated[Optional[float], typer.Option("--max-minutes", help="Stop after this much training time")]
+BatchOption = Annotated[int, typer.Option("--batch-size", help="Sentences per batch")]
+RateOption = Annotated[float, typer.Option("--learning-rate", help="Peak learning rate (AdamW)")]
+PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without a better dev score")]
+DevOption = Annotated[Optional[Path], typer.Option("--dev", help="Glossed dev file for early stopping")]
+
+
 @app.command("train")
 def train(
     train_file: Annotated[Path, typer.Option("--train", help="Glossed training file")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
-    arch: Annotated[str, typer.Option("--arch", help="Model family (majority)")] = "majority",
+    arch: Annotated[str, typer.Option("--arch", help="Model family: neural or majority")] = "neural",
+    dev_file: DevOption = None,
     format: FormatOption = None,
     skip_invalid: SkipOption = False,
+    epochs: EpochsOption = 40,
+    max_minutes: MinutesOption = 10.0,
+    batch_size: BatchOption = 32,
+    learning_rate: RateOption = 3e-3,
+    patience: PatienceOption = 8,
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
 ) -> None:
-    """Train a glossing model from scratch on one glossed file."""
-    from .models import MajorityGlosser
+    """Train a glossing model from scratch on one glossed file.
 
-    if arch != "majority":
-        raise AutoglossError(f"unknown --arch '{arch}' (available: majority)")
-    skipped: list[FormatError] = []
-    with progress_bar("reading training data"):
-        records = list(_read(train_file, format, skip_invalid, skipped))
-    _report_skipped(skipped)
-    model = MajorityGlosser.train(records, description=str(train_file))
-    model.save_pretrained(out_dir)
-    out.print(f"{arch} model trained on {model.trained_on['sentences']:,} glossed sentences, saved to {out_dir}")
+    A killed neural training run, started again with the same --out, resumes
+    from its last checkpoint.
+    """
+    if arch not in ("neural", "majority"):
+        raise AutoglossError(f"unknown --arch '{arch}' (available: neural, majority)")
+    records = _read_all(train_file, format, skip_invalid, "training data")
+    if arch == "majority":
+        from .models import MajorityGlosser
+
+        model = MajorityGlosser.train(records, description=str(train_file))
+        model.save_pretrained(out_dir)
+        out.print(f"majority model trained on {model.trained_on['sentences']:,} glossed sentences, saved to {out_dir}")
+        return
+    from .models.neural import train_glosser
+
+    dev = _read_all(dev_file, format, skip_invalid, "dev data")
+    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate, patience),
+                            description=str(train_file), network_options={"hidden": hidden},
+                            progress=_training_progress)
+    _print_trained(glosser, out_dir)
+
+
+def _print_trained(glosser, out_dir: Path) -> None:
+    scores = glosser.info.get("dev_scores") or {}
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
+    out.print(f"model saved to {out_dir} ({glosser.info.get('training')})" + (f"; dev {shown}" if shown else ""),
+              markup=False, highlight=False)
+
+
+@app.command("finetune")
+def finetune(
+    model_dir: Annotated[Path, typer.Option("--model", help="Pretrained neural model directory")],
+    train_file: Annotated[Path, typer.Option("--train", help="Glossed training file of the new language")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    dev_file: DevOption = None,
+    format: FormatOption = None,
+    skip_invalid: SkipOption = False,
+    epochs: EpochsOption = 40,
+    max_minutes: MinutesOption = 10.0,
+    batch_size: BatchOption = 32,
+    learning_rate: RateOption = 1.5e-3,
+    patience: PatienceOption = 8,
+) -> None:
+    """Adapt a pretrained neural model to one language, with early stopping on --dev."""
+    from .models import load_glosser
+    from .models.neural import NeuralGlosser, train_glosser
+
+    base = load_glosser(model_dir)
+    if not isinstance(base, NeuralGlosser):
+        raise AutoglossError(f"{model_dir}: fine-tuning needs a neural model, not '{base.model_type}'")
+    records = _read_all(train_file, format, skip_invalid, "training data")
+    dev = _read_all(dev_file, format, skip_invalid, "dev data")
+    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate, patience),
+                            base=base, description=str(train_file), progress=_training_progress)
+    _print_trained(glosser, out_dir)
+
+
+@app.command("pretrain")
+def pretrain(
+    corpus_dir: Annotated[Path, typer.Option("--corpus", help="A corpus built by 'autogloss corpus build'")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    epochs: EpochsOption = 3,
+    max_minutes: MinutesOption = 120.0,
+    batch_size: BatchOption = 32,
+    learning_rate: RateOption = 3e-3,
+    max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 20000,
+    dev_size: Annotated[int, typer.Option("--dev-size", help="Shared-task dev sentences used for model selection")] = 600,
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
+) -> None:
+    """Train one multilingual model on the whole corpus (train and pretrain splits, both settings)."""
+    import random
+
+    from .corpus import read_corpus
+    from .models.neural import train_glosser
+
+    with progress_bar("reading corpus"):
+        records = [r for r in read_corpus(corpus_dir, ["train", "pretrain"]) if r.has_glosses]
+        dev = [r for r in read_corpus(corpus_dir, ["dev"]) if r.has_glosses]
+    random.Random(0).shuffle(dev)
+    glosser = train_glosser(records, dev[:dev_size], out_dir,
+                            _settings(epochs, max_minutes, batch_size, learning_rate, patience=epochs),
+                            description=f"autogloss corpus {corpus_dir} (train + pretrain splits, {len(records):,} examples)",
+                            network_options={"hidden": hidden}, max_labels=max_labels, progress=_training_progress)
+    _print_trained(glosser, out_dir)
 
 
 @app.command("gloss")

@@ -7,8 +7,10 @@ names the ``model_type`` and holds the settings, the parameters sit beside it
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +23,12 @@ from ..records import IGTRecord
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
 UNKNOWN_GLOSS = "[UNK]"
+#: model_type -> where its class lives; imported only when such a model is
+#: loaded, so that commands which never touch a neural model never import torch.
+MODEL_TYPES = {
+    "majority": "autogloss.models.majority:MajorityGlosser",
+    "neural": "autogloss.models.neural.glosser:NeuralGlosser",
+}
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,6 @@ class Glosser(ABC):
     """A model that fills in the gloss line of records."""
 
     model_type: ClassVar[str]
-    registry: ClassVar[dict[str, type[Glosser]]] = {}
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if getattr(cls, "model_type", None):
-            Glosser.registry[cls.model_type] = cls
 
     @abstractmethod
     def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
@@ -63,14 +65,33 @@ class Glosser(ABC):
 
     @staticmethod
     def from_pretrained(directory: str | os.PathLike) -> Glosser:
-        """Load any autogloss model directory."""
-        directory = Path(directory)
+        """Load any autogloss model: a local directory or a hub id."""
+        directory = resolve_model_path(directory)
         config = read_config(directory)
         model_type = config.get("model_type")
-        if model_type not in Glosser.registry:
-            known = ", ".join(sorted(Glosser.registry))
+        if model_type not in MODEL_TYPES:
+            known = ", ".join(sorted(MODEL_TYPES))
             raise ModelError(f"{directory / CONFIG_NAME}: unknown model_type '{model_type}' (known: {known})")
-        return Glosser.registry[model_type]._load(directory, config)
+        module, name = MODEL_TYPES[model_type].split(":")
+        return getattr(importlib.import_module(module), name)._load(directory, config)
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def resolve_model_path(name: str | os.PathLike) -> Path:
+    """A local model directory, or a Hugging Face hub id downloaded to the
+    local cache (where the hub is reachable)."""
+    path = Path(name)
+    if path.exists() or not _HUB_ID.match(str(name)):
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id=str(name)))
+    except Exception as error:  # offline, unknown repository, no permission ...
+        raise ModelError(f"{name}: no such model directory, and not loadable from the Hugging Face hub "
+                         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'})") from None
 
 
 def read_config(directory: Path) -> dict:

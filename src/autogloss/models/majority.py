@@ -35,7 +35,7 @@ def backoff_key(token: str) -> str:
     return token[start:end].casefold()
 
 
-def _split_keep_boundaries(word: str) -> tuple[list[str], list[str]]:
+def split_keep_boundaries(word: str) -> tuple[list[str], list[str]]:
     """Morphemes of a word and the boundary markers between them."""
     parts = word_morphemes(word)
     boundaries, position = [], 0
@@ -106,10 +106,25 @@ class MajorityGlosser(Glosser):
     def _lookup(table: Table, key: str) -> tuple[str, float] | None:
         return table.get(key) or table.get("\0" + backoff_key(key))
 
+    def lookup(self, table: str, key: str) -> tuple[str, float] | None:
+        """Most frequent value and its relative frequency for a morpheme
+        (``morphemes``), word (``words``) or word segmentation (``segmentations``)."""
+        return self._lookup(getattr(self, table), key)
+
+    def tables(self) -> dict[str, Table]:
+        return {"morphemes": self.morphemes, "words": self.words, "segmentations": self.segmentations}
+
+    @classmethod
+    def from_tables(cls, tables: dict, trained_on: dict | None = None) -> MajorityGlosser:
+        def table(name: str) -> Table:
+            return {key: (value[0], float(value[1])) for key, value in tables.get(name, {}).items()}
+
+        return cls(table("morphemes"), table("words"), table("segmentations"), trained_on)
+
     def _gloss_segmented(self, record: IGTRecord) -> GlossedRecord:
         gloss_words, confidences = [], []
         for word in words(record.segmented_form):
-            parts, boundaries = _split_keep_boundaries(word)
+            parts, boundaries = split_keep_boundaries(word)
             found = [self._lookup(self.morphemes, part) or (UNKNOWN_GLOSS, 0.0) for part in parts]
             pieces = [found[0][0]]
             for boundary, (gloss, _) in zip(boundaries, found[1:]):
@@ -140,7 +155,7 @@ class MajorityGlosser(Glosser):
     def save_pretrained(self, directory: str | os.PathLike) -> None:
         config = {"model_type": self.model_type, "autogloss_version": __version__,
                   "unknown_gloss": UNKNOWN_GLOSS, "trained_on": self.trained_on}
-        tables = {"morphemes": self.morphemes, "words": self.words, "segmentations": self.segmentations}
+        tables = self.tables()
         with atomic_directory(directory) as staging:
             (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
             (staging / TABLES_NAME).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
@@ -165,9 +180,4 @@ Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH
 
     @classmethod
     def _load(cls, directory: Path, config: dict) -> MajorityGlosser:
-        tables = read_json_part(directory, TABLES_NAME)
-
-        def table(name: str) -> Table:
-            return {key: (value[0], float(value[1])) for key, value in tables.get(name, {}).items()}
-
-        return cls(table("morphemes"), table("words"), table("segmentations"), config.get("trained_on"))
+        return cls.from_tables(read_json_part(directory, TABLES_NAME), config.get("trained_on"))

@@ -1,0 +1,311 @@
+"""The neural glosser: vocabularies + network, decoding, saving and loading.
+
+A model directory holds ``config.json`` (network and vocabulary sizes,
+training summary), ``model.safetensors`` (the weights), ``vocab.json``
+(characters, gloss labels, languages) and ``README.md`` (the model card).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from ... import __version__
+from ...errors import ModelError
+from ...fileio import atomic_directory
+from ...records import IGTRecord
+from ..base import CARD_NAME, CONFIG_NAME, UNKNOWN_GLOSS, GlossedRecord, Glosser, read_json_part
+from ..majority import MajorityGlosser, split_keep_boundaries
+from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, input_words, language_key, unit_forms,
+                   word_labels)
+from .network import GlossingNetwork, NetworkConfig, WordOutput
+from .vocab import Vocabulary
+
+WEIGHTS_NAME = "model.safetensors"
+VOCAB_NAME = "vocab.json"
+MEMORY_NAME = "memory.json"
+INFERENCE_BATCH = 64
+
+
+def build_vocabularies(records: Iterable[IGTRecord], max_labels: int | None = None, min_label_count: int = 1,
+                       max_forms: int | None = None) -> Vocabularies:
+    chars: Counter = Counter()
+    labels: Counter = Counter()
+    languages: Counter = Counter()
+    forms: Counter = Counter()
+    for record in records:
+        if record.has_glosses:
+            forms.update(unit_forms(record))
+        chars.update(" ".join(input_words(record)))
+        chars.update((record.translation or "").lower())
+        languages[language_key(record)] += 1
+        mode = SEGMENTED if record.segmented_form else "words"
+        for gloss in record.gloss_words:
+            labels.update(word_labels(gloss, mode))
+    return Vocabularies(Vocabulary.from_counts(chars), Vocabulary.from_counts(labels, min_label_count, max_labels),
+                        Vocabulary.from_counts(languages), Vocabulary.from_counts(forms, max_size=max_forms))
+
+
+class NeuralGlosser(Glosser):
+    model_type = "neural"
+
+    def __init__(self, network: GlossingNetwork, vocabs: Vocabularies, info: dict | None = None,
+                 memory: MajorityGlosser | None = None, memory_thresholds: dict[str, float | None] | None = None):
+        self.network = network
+        self.vocabs = vocabs
+        self.info = info or {}
+        # Seen morphemes and words with their most frequent gloss: used instead
+        # of the network's answer where that was measured to be better on dev.
+        self.memory = memory
+        self.memory_thresholds = memory_thresholds or {}
+
+    def remember(self, records: list[IGTRecord]) -> None:
+        """Memorise the training data's most frequent gloss of each morpheme and word."""
+        self.memory = MajorityGlosser.train(records)
+
+    @classmethod
+    def create(cls, records: list[IGTRecord], max_labels: int | None = None, **network_options) -> NeuralGlosser:
+        """A new, untrained glosser with vocabularies from ``records``."""
+        vocabs = build_vocabularies(records, max_labels)
+        config = NetworkConfig(chars=len(vocabs.chars), labels=len(vocabs.labels), languages=len(vocabs.languages),
+                               forms=len(vocabs.forms), **network_options)
+        return cls(GlossingNetwork(config), vocabs)
+
+    def extend_vocabularies(self, records: list[IGTRecord]) -> dict[str, int]:
+        """Add the characters, labels and languages of new data (for fine-tuning);
+        new rows are initialised small, old ones keep their trained values."""
+        new = build_vocabularies(records)
+        added = {}
+        for name, layer_names in (("chars", ["char_embedding"]), ("languages", ["language_embedding"]),
+                                  ("labels", ["output", "label_embedding"]), ("forms", ["form_embedding"])):
+            vocabulary: Vocabulary = getattr(self.vocabs, name)
+            before = len(vocabulary)
+            for token in getattr(new, name).to_json():
+                vocabulary.add(token)
+            added[name] = len(vocabulary) - before
+            if added[name]:
+                for layer_name in layer_names:
+                    _grow(self.network, layer_name, len(vocabulary))
+        c = self.network.config
+        c.chars, c.labels, c.languages = len(self.vocabs.chars), len(self.vocabs.labels), len(self.vocabs.languages)
+        c.forms = len(self.vocabs.forms)
+        return added
+
+    # -- glossing -----------------------------------------------------------------
+    def encode(self, records: list[IGTRecord], with_targets: bool = False) -> list[Example]:
+        return [encode(record, self.vocabs, with_targets) for record in records]
+
+    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
+        pending: list[IGTRecord] = []
+        for record in records:
+            pending.append(record)
+            if len(pending) == INFERENCE_BATCH * 8:
+                yield from self._gloss_chunk(pending)
+                pending = []
+        if pending:
+            yield from self._gloss_chunk(pending)
+
+    @torch.inference_mode()
+    def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        self.network.eval()
+        examples = self.encode(records)
+        results: list[GlossedRecord | None] = [None] * len(records)
+        for mode in (SEGMENTED, "words"):
+            indices = sorted((i for i, e in enumerate(examples) if e.mode == mode), key=lambda i: len(examples[i].chars))
+            for start in range(0, len(indices), INFERENCE_BATCH):
+                chunk = indices[start:start + INFERENCE_BATCH]
+                batch = collate([examples[i] for i in chunk])
+                for i, output in zip(chunk, self.decode(batch, [records[i] for i in chunk])):
+                    results[i] = output
+        return results  # type: ignore[return-value]
+
+    def _label(self, index: int, translation: list[str]) -> str:
+        labels = len(self.vocabs.labels)
+        return self.vocabs.labels.token(index) if index < labels else translation[index - labels]
+
+    def decode(self, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
+        if batch.mode == SEGMENTED:
+            logits = self.network(batch)
+            logits[..., :2] = float("-inf")  # never answer padding or <unk>
+            return self._decode_segmented(logits.softmax(-1), batch, records)
+        return self._decode_words(self.network(batch), batch, records)
+
+    def _remembered(self, table: str, key: str) -> tuple[str, float] | None:
+        """The memorised gloss of a seen morpheme or word, if the memory is
+        switched on for it and sure enough (see :func:`tune_memory`)."""
+        threshold = self.memory_thresholds.get(table)
+        if self.memory is None or threshold is None:
+            return None
+        found = self.memory.lookup(table, key)
+        if found is None or found[1] < threshold or UNKNOWN_GLOSS in found[0]:
+            return None
+        return found
+
+    def _decode_segmented(self, probs: torch.Tensor, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
+        best, chosen = probs.max(-1)
+        outputs = []
+        for b, record in enumerate(records):
+            example = batch.examples[b]
+            unit = 0
+            gloss_words, confidences = [], []
+            for word in input_words(record):
+                parts, boundaries = split_keep_boundaries(word)
+                labels, word_confidence = [], []
+                for part in parts:
+                    remembered = self._remembered("morphemes", part)
+                    if remembered is None:
+                        remembered = (self._label(int(chosen[b, unit]), example.translation), float(best[b, unit]))
+                    labels.append(remembered[0])
+                    word_confidence.append(round(remembered[1], 4))
+                    unit += 1
+                gloss_words.append(labels[0] + "".join(sep + label for sep, label in zip(boundaries, labels[1:])))
+                confidences.append(word_confidence)
+            outputs.append(GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences))
+        return outputs
+
+    def _decode_words(self, output: WordOutput, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
+        logits = output.logits.clone()
+        logits[..., 1] = float("-inf")
+        logits[:, 0, 0] = float("-inf")  # every word has at least one label
+        best, chosen = logits.softmax(-1).max(-1)
+        outputs, word_index = [], 0
+        for b, record in enumerate(records):
+            example = batch.examples[b]
+            gloss_words, segmented, confidences = [], [], []
+            for word in record.transcription_words:
+                labels, confidence = [], []
+                for step in range(chosen.size(1)):
+                    label = int(chosen[word_index, step])
+                    if label == 0:
+                        break
+                    labels.append(label)
+                    confidence.append(round(float(best[word_index, step]), 4))
+                gloss = "-".join(self._label(i, example.translation) for i in labels)
+                segmentation = _segment(word, output.attention[word_index, : len(labels), : len(word)])
+                remembered = self._remembered("words", word)
+                if remembered is not None:
+                    gloss = remembered[0]
+                    confidence = [round(remembered[1], 4)] * len(gloss.split("-"))
+                    known_segmentation = self.memory.lookup("segmentations", word)
+                    segmentation = known_segmentation[0] if known_segmentation else segmentation
+                gloss_words.append(gloss)
+                segmented.append(segmentation)
+                confidences.append(confidence)
+                word_index += 1
+            output_record = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented))
+            outputs.append(GlossedRecord(output_record, confidences))
+        return outputs
+
+    # -- saving and loading ----------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> None:
+        config = {
+            "model_type": self.model_type,
+            "autogloss_version": __version__,
+            "network": self.network.config.to_json(),
+            "memory_thresholds": self.memory_thresholds,
+            "info": self.info,
+        }
+        with atomic_directory(directory) as staging:
+            (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+            (staging / VOCAB_NAME).write_text(json.dumps(self.vocabs.to_json(), ensure_ascii=False), encoding="utf-8")
+            state = {name: tensor.detach().contiguous() for name, tensor in self.network.state_dict().items()}
+            save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "autogloss": __version__})
+            if self.memory is not None:
+                (staging / MEMORY_NAME).write_text(json.dumps(self.memory.tables(), ensure_ascii=False), encoding="utf-8")
+            (staging / CARD_NAME).write_text(model_card(self), encoding="utf-8")
+
+    @classmethod
+    def _load(cls, directory: Path, config: dict) -> NeuralGlosser:
+        try:
+            network_config = NetworkConfig(**config["network"])
+        except (KeyError, TypeError) as error:
+            raise ModelError(f"{directory / CONFIG_NAME}: corrupt model config ({error})") from None
+        vocabs = Vocabularies.from_json(read_json_part(directory, VOCAB_NAME))
+        weights = directory / WEIGHTS_NAME
+        if not weights.is_file():
+            raise ModelError(f"{directory}: incomplete model directory (no {WEIGHTS_NAME})")
+        try:
+            state = load_file(str(weights))
+        except (SafetensorError, OSError, ValueError) as error:
+            raise ModelError(f"{weights}: corrupt weights ({error})") from None
+        network = GlossingNetwork(network_config)
+        try:
+            network.load_state_dict(state)
+        except RuntimeError as error:
+            detail = " ".join(line.strip() for line in str(error).splitlines()[1:2])
+            raise ModelError(f"{weights}: weights do not match config.json ({detail})") from None
+        network.eval()
+        memory = None
+        if (directory / MEMORY_NAME).is_file():
+            memory = MajorityGlosser.from_tables(read_json_part(directory, MEMORY_NAME))
+        return cls(network, vocabs, config.get("info"), memory, config.get("memory_thresholds"))
+
+
+def _segment(word: str, attention: torch.Tensor) -> str:
+    """Cut a word where its labels looked: each character goes to the label
+    that attended to it most, kept in left-to-right order."""
+    if attention.numel() == 0 or len(word) < 2:
+        return word
+    owner = attention.argmax(0).tolist()  # label index per character
+    pieces, current, highest = [], [], 0
+    for char, label in zip(word, owner):
+        if label > highest and current:
+            pieces.append("".join(current))
+            current = []
+        highest = max(highest, label)
+        current.append(char)
+    pieces.append("".join(current))
+    return "-".join(pieces)
+
+
+def _grow(network: GlossingNetwork, name: str, size: int) -> None:
+    """Enlarge an embedding or output layer to ``size`` rows, keeping old rows."""
+    layer = getattr(network, name)
+    old = layer.weight.data
+    if isinstance(layer, torch.nn.Embedding):
+        grown = torch.nn.Embedding(size, old.size(1), padding_idx=layer.padding_idx)
+    else:
+        grown = torch.nn.Linear(layer.in_features, size)
+        grown.bias.data[: old.size(0)] = layer.bias.data
+        grown.bias.data[old.size(0):] = layer.bias.data.min()
+    grown.weight.data.normal_(0, 0.02)
+    grown.weight.data[: old.size(0)] = old
+    setattr(network, name, grown)
+
+
+def model_card(glosser: NeuralGlosser) -> str:
+    info = glosser.info
+    c = glosser.network.config
+    parameters = sum(p.numel() for p in glosser.network.parameters())
+    scores = info.get("dev_scores") or {}
+    score_lines = "\n".join(f"- {k}: {v:.2f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in scores.items())
+    return f"""---
+library_name: autogloss
+tags: [interlinear-glossed-text, glossing, morphology, low-resource]
+---
+# autogloss neural glosser
+
+A character-level BiLSTM glosser (autogloss {__version__}, {parameters:,} parameters). Segmented input:
+each given morpheme is classified; unsegmented input: a small decoder emits each word's gloss labels,
+and where it attends segments the word. Both can copy a translation word as a gloss.
+
+- Training data: {info.get("trained_on", "unspecified")}
+- Licences of the training data: {info.get("licenses", "see the data sources")}
+- Initialised from: {info.get("initialised_from", "random (trained from scratch)")}
+- Languages: {len(glosser.vocabs.languages) - 2:,}; gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}
+- Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
+- Training: {info.get("training", "unspecified")}
+
+## Dev scores (official SIGMORPHON 2023 scorer, percent)
+
+{score_lines or "not recorded"}
+
+Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH`.
+"""

@@ -1,0 +1,267 @@
+"""The glossing network: a character BiLSTM encoder with two output heads.
+
+- The encoder reads the characters of the sentence (with the language as an
+  embedding on every character) and, separately, the translation.
+- Segmented input: each given morpheme is pooled from its characters,
+  contextualised by a morpheme-level BiLSTM, and classified.
+- Unsegmented input: a small attentive decoder emits each word's gloss
+  labels one by one (then an end marker), reading the word's characters;
+  where it attends places the morpheme boundaries.
+- Both heads score the same label set (shared output layer, so the two
+  settings teach each other) plus "copy translation word j", so lexical
+  glosses never seen in training are still reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from .data import SEGMENTED, Batch
+
+NEG_INF = -1e9
+
+
+@dataclass
+class NetworkConfig:
+    chars: int
+    labels: int
+    languages: int
+    forms: int
+    char_dim: int = 64
+    form_dim: int = 128
+    form_dropout: float = 0.3
+    language_dim: int = 16
+    hidden: int = 192
+    translation_hidden: int = 96
+    layers: int = 2
+    label_dim: int = 64
+    max_word_labels: int = 12
+    dropout: float = 0.25
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _reverse_within_length(inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each sequence of a padded batch within its own length (padding stays at the end)."""
+    steps = torch.arange(inputs.size(1), device=inputs.device)[None, :]
+    index = (lengths[:, None] - 1 - steps).clamp(min=0)
+    index = torch.where(steps < lengths[:, None], index, steps)
+    return inputs.gather(1, index[..., None].expand_as(inputs))
+
+
+class BiLSTM(nn.Module):
+    """A bidirectional LSTM over padded batches.
+
+    The backward direction runs a forward LSTM over each sequence reversed
+    within its length, so padding never leaks into real positions, and no
+    packed sequences are needed: on CPU, packed LSTMs step through time one
+    slice at a time and their backward pass is many times slower.
+    """
+
+    def __init__(self, input_size: int, hidden: int, layers: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.forward_layers = nn.ModuleList()
+        self.backward_layers = nn.ModuleList()
+        for layer in range(layers):
+            size = input_size if layer == 0 else 2 * hidden
+            self.forward_layers.append(nn.LSTM(size, hidden, batch_first=True))
+            self.backward_layers.append(nn.LSTM(size, hidden, batch_first=True))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        lengths = lengths.clamp(min=1)
+        mask = (torch.arange(inputs.size(1), device=inputs.device)[None, :] < lengths[:, None])[..., None]
+        for index, (forward_lstm, backward_lstm) in enumerate(zip(self.forward_layers, self.backward_layers)):
+            if index:
+                inputs = self.dropout(inputs)
+            ahead, _ = forward_lstm(inputs)
+            behind, _ = backward_lstm(_reverse_within_length(inputs, lengths))
+            inputs = torch.cat([ahead, _reverse_within_length(behind, lengths)], dim=-1) * mask
+        return inputs
+
+
+def _pool_spans(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Mean, first and last state of each span: (B, L, D), (B, U, 2) -> (B, U, 3D)."""
+    length = states.size(1)
+    positions = torch.arange(length, device=states.device)
+    start, end = spans[..., 0:1], spans[..., 1:2]                      # (B, U, 1)
+    inside = (positions >= start) & (positions < end)                   # (B, U, L)
+    weights = inside.float() / inside.sum(-1, keepdim=True).clamp(min=1)
+    mean = weights @ states
+    first = states.gather(1, start.clamp(max=length - 1).expand(-1, -1, states.size(2)))
+    last = states.gather(1, (end - 1).clamp(min=0, max=length - 1).expand(-1, -1, states.size(2)))
+    return torch.cat([mean, first, last], dim=-1)
+
+
+class GlossingNetwork(nn.Module):
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        width = 2 * c.hidden
+        self.char_embedding = nn.Embedding(c.chars, c.char_dim, padding_idx=0)
+        self.language_embedding = nn.Embedding(c.languages, c.language_dim)
+        self.form_embedding = nn.Embedding(c.forms, c.form_dim, padding_idx=0)
+        self.encoder = BiLSTM(c.char_dim + c.language_dim, c.hidden, c.layers, c.dropout)
+        self.translation_encoder = BiLSTM(c.char_dim, c.translation_hidden)
+        translation_width = 2 * c.translation_hidden
+        self.morpheme_projection = nn.Linear(3 * width + c.form_dim, width)
+        self.morpheme_context = BiLSTM(width, c.hidden)
+        self.label_embedding = nn.Embedding(c.labels, c.label_dim)
+        self.decoder_start = nn.Linear(3 * width + c.form_dim, width)
+        self.decoder = nn.GRUCell(c.label_dim + width, width)
+        self.decoder_attention = nn.Linear(width, width)
+        self.decoder_output = nn.Linear(2 * width, width)
+        self.attention_query = nn.Linear(width, translation_width)
+        self.features = nn.Linear(width + translation_width, width)
+        self.output = nn.Linear(width, c.labels)
+        self.copy_query = nn.Linear(width, translation_width)
+        self.dropout = nn.Dropout(c.dropout)
+
+    # -- encoders ---------------------------------------------------------------
+    def _encode_translation(self, batch: Batch) -> torch.Tensor:
+        """(B, T, Dt) one vector per translation word."""
+        embedded = self.dropout(self.char_embedding(batch.translation_chars))
+        states = self.translation_encoder(embedded, batch.translation_lengths)
+        pooled = _pool_spans(states, batch.translation_spans)
+        width = states.size(-1)
+        return pooled[..., :width]  # the mean of each word's character states
+
+    def _encode_chars(self, batch: Batch) -> torch.Tensor:
+        embedded = self.char_embedding(batch.chars)
+        language = self.language_embedding(batch.languages)[:, None, :].expand(-1, embedded.size(1), -1)
+        inputs = self.dropout(torch.cat([embedded, language], dim=-1))
+        return self.dropout(self.encoder(inputs, batch.lengths))
+
+    def _scores(self, units: torch.Tensor, translation: torch.Tensor, translation_mask: torch.Tensor) -> torch.Tensor:
+        """Label and copy logits for unit vectors (N, K, D) against their sentence's translation (N, T, Dt)."""
+        attention = torch.einsum("nkd,ntd->nkt", self.attention_query(units), translation)
+        attention = attention.masked_fill(~translation_mask[:, None, :], NEG_INF)
+        weights = torch.softmax(attention, dim=-1) * translation_mask[:, None, :].any(-1, keepdim=True)
+        context = weights @ translation
+        features = self.dropout(torch.tanh(self.features(torch.cat([units, context], dim=-1))))
+        copy = torch.einsum("nkd,ntd->nkt", self.copy_query(features), translation)
+        copy = copy.masked_fill(~translation_mask[:, None, :], NEG_INF)
+        return torch.cat([self.output(features), copy], dim=-1)
+
+    def _forms(self, batch: Batch) -> torch.Tensor:
+        """(B, U, F) embeddings of the units' identities; in training some are
+        hidden (set to unknown) so the character path learns to generalise."""
+        forms = batch.unit_forms
+        if self.training and self.config.form_dropout > 0:
+            hidden = torch.rand(forms.shape, device=forms.device) < self.config.form_dropout
+            forms = forms.masked_fill(hidden & (forms > 0), 1)
+        return self.form_embedding(forms)
+
+    # -- heads -------------------------------------------------------------------
+    def forward(self, batch: Batch, teacher: torch.Tensor | None = None) -> torch.Tensor | WordOutput:
+        """Segmented: (B, U, V+T) logits per morpheme. Words: a :class:`WordOutput`
+        for every word in the batch, in reading order; ``teacher`` (W, S) are
+        the previous-label inputs for training, else decoding is greedy."""
+        states = self._encode_chars(batch)
+        translation = self._encode_translation(batch)
+        if batch.mode == SEGMENTED:
+            pooled = torch.cat([_pool_spans(states, batch.unit_spans), self._forms(batch)], dim=-1)
+            morphemes = torch.tanh(self.morpheme_projection(pooled))
+            lengths = batch.unit_mask.sum(-1)
+            morphemes = self.dropout(self.morpheme_context(morphemes, lengths))
+            return self._scores(morphemes, translation, batch.translation_mask)
+        return self._decode_words(states, translation, batch, teacher)
+
+    def _decode_words(self, states: torch.Tensor, translation: torch.Tensor, batch: Batch,
+                      teacher: torch.Tensor | None) -> WordOutput:
+        sentence, word = batch.unit_mask.nonzero(as_tuple=True)
+        spans = batch.unit_spans[sentence, word]                             # (W, 2)
+        longest = int((spans[:, 1] - spans[:, 0]).max().clamp(min=1))
+        offsets = spans[:, :1] + torch.arange(longest, device=states.device)  # (W, Lw)
+        char_mask = offsets < spans[:, 1:]
+        chars = states[sentence[:, None], offsets.clamp(max=states.size(1) - 1)]   # (W, Lw, D)
+        forms = self._forms(batch)[sentence, word]
+        local_spans = torch.stack([torch.zeros_like(spans[:, 0]), spans[:, 1] - spans[:, 0]], -1)[:, None, :]
+        start = torch.cat([_pool_spans(chars, local_spans)[:, 0], forms], dim=-1)
+        hidden = torch.tanh(self.decoder_start(start))
+        word_translation, word_translation_mask = translation[sentence], batch.translation_mask[sentence]
+        keys = self.decoder_attention(chars)
+        context = (chars * char_mask[..., None]).sum(1) / char_mask.sum(1, keepdim=True).clamp(min=1)
+        previous = torch.zeros(len(sentence), dtype=torch.long, device=states.device)  # 0: start/end marker
+        steps = teacher.size(1) if teacher is not None else self.config.max_word_labels
+        logits, attention = [], []
+        finished = torch.zeros(len(sentence), dtype=torch.bool, device=states.device)
+        for step in range(steps):
+            hidden = self.decoder(torch.cat([self.label_embedding(previous), context], dim=-1), hidden)
+            weights = torch.einsum("wd,wld->wl", hidden, keys).masked_fill(~char_mask, NEG_INF).softmax(-1)
+            context = torch.einsum("wl,wld->wd", weights, chars)
+            unit = torch.tanh(self.decoder_output(torch.cat([hidden, context], dim=-1)))
+            scores = self._scores(unit[:, None, :], word_translation, word_translation_mask)[:, 0]
+            logits.append(scores)
+            attention.append(weights)
+            if teacher is not None:
+                previous = teacher[:, step]
+            else:
+                choice = scores.masked_fill(_unknown_mask(scores), NEG_INF).argmax(-1)
+                finished = finished | (choice == 0)
+                previous = choice.where(choice < self.config.labels, torch.ones_like(choice))
+                if bool(finished.all()):
+                    break
+        return WordOutput(torch.stack(logits, 1), torch.stack(attention, 1), char_mask)
+
+
+def _unknown_mask(scores: torch.Tensor) -> torch.Tensor:
+    mask = torch.zeros_like(scores, dtype=torch.bool)
+    mask[..., 1] = True
+    return mask
+
+
+@dataclass
+class WordOutput:
+    logits: torch.Tensor      # (W, S, V+T): label scores per decoding step; label 0 ends the word
+    attention: torch.Tensor   # (W, S, Lw): where each step looked in the word
+    char_mask: torch.Tensor   # (W, Lw)
+
+
+def segmented_loss(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Negative log of the summed probability of each morpheme's acceptable outputs."""
+    width = max((len(options) for targets in batch.targets for options in targets), default=0)
+    if width == 0:
+        return logits.sum() * 0
+    units = logits.size(1)
+    index = torch.zeros(len(batch.targets), units, width, dtype=torch.long)
+    valid = torch.zeros(len(batch.targets), units, width, dtype=torch.bool)
+    for b, targets in enumerate(batch.targets):
+        for u, options in enumerate(targets):
+            index[b, u, : len(options)] = torch.tensor(options)
+            valid[b, u, : len(options)] = True
+    log_probs = logits.log_softmax(-1).gather(2, index).masked_fill(~valid, NEG_INF)
+    has_target = valid.any(-1)
+    return -torch.logsumexp(log_probs, dim=-1)[has_target].mean()
+
+
+def word_teacher_inputs(batch: Batch, labels: int) -> torch.Tensor:
+    """(W, S) previous-label inputs for teacher forcing: each word's gold labels
+    (copied words enter as <unk>), then the end marker 0."""
+    sequences = [[options[0] if options[0] < labels else 1 for options in word] + [0]
+                 for sentence in batch.targets for word in sentence]
+    width = max(len(s) for s in sequences)
+    return torch.tensor([s + [0] * (width - len(s)) for s in sequences], dtype=torch.long)
+
+
+def word_loss(output: WordOutput, batch: Batch) -> torch.Tensor:
+    """Cross-entropy of each word's label sequence and end marker (copy outputs marginalised)."""
+    sequences = [word + [[0]] if word else [] for sentence in batch.targets for word in sentence]
+    steps = output.logits.size(1)
+    width = max((len(o) for s in sequences for o in s), default=1)
+    index = torch.zeros(len(sequences), steps, width, dtype=torch.long)
+    valid = torch.zeros(len(sequences), steps, width, dtype=torch.bool)
+    for w, sequence in enumerate(sequences):
+        for step, options in enumerate(sequence[:steps]):
+            index[w, step, : len(options)] = torch.tensor(options)
+            valid[w, step, : len(options)] = True
+    log_probs = output.logits.log_softmax(-1).gather(2, index).masked_fill(~valid, NEG_INF)
+    has_target = valid.any(-1)
+    if not has_target.any():
+        return output.logits.sum() * 0
+    return -torch.logsumexp(log_probs, dim=-1)[has_target].mean()

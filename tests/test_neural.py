@@ -1,0 +1,158 @@
+import json
+
+import pytest
+import torch
+
+from autogloss.errors import ModelError
+from autogloss.formats.sigmorphon import read_sigmorphon
+from autogloss.models import load_glosser
+from autogloss.models.neural import NeuralGlosser, TrainingSettings, fit, train_glosser
+from autogloss.models.neural.training import checkpoint_dir
+from autogloss.records import IGTRecord, check_alignment
+
+from conftest import DEV, TRAIN, covered, run_cli
+
+TINY = {"hidden": 16, "char_dim": 8, "language_dim": 4, "form_dim": 8, "label_dim": 8, "translation_hidden": 8,
+        "layers": 1, "dropout": 0.0}
+
+
+def records(tmp_path, text, name):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return list(read_sigmorphon(tmp_path / name))
+
+
+def unsegmented(records_):
+    return [r.replace(segmentation=None) for r in records_]
+
+
+@pytest.fixture
+def data(tmp_path):
+    train = records(tmp_path, TRAIN, "train")
+    dev = records(tmp_path, DEV, "dev")
+    # both settings: segmented (track 2) and unsegmented (track 1) copies
+    return train + unsegmented(train), dev + unsegmented(dev)
+
+
+def test_a_tiny_model_trains_and_its_loss_falls(data, tmp_path):
+    train, dev = data
+    torch.manual_seed(0)
+    glosser = NeuralGlosser.create(train, **TINY)
+    summary = fit(glosser, train, dev, tmp_path / "ckpt", TrainingSettings(epochs=25, batch_size=4, learning_rate=1e-2))
+    losses = [epoch["loss"] for epoch in summary["history"]]
+    assert losses[-1] < 0.5 * losses[0]
+    assert summary["best_epoch"] >= 1 and 0 <= summary["best_dev_score"] <= 100
+
+
+def test_save_and_load_round_trip(data, tmp_path):
+    train, dev = data
+    glosser = train_glosser(train, dev, tmp_path / "model", TrainingSettings(epochs=2, batch_size=4),
+                            network_options=TINY)
+    files = {p.name for p in (tmp_path / "model").iterdir()}
+    assert {"config.json", "model.safetensors", "vocab.json", "memory.json", "README.md"} <= files
+    assert json.loads((tmp_path / "model" / "config.json").read_text())["model_type"] == "neural"
+    assert not checkpoint_dir(tmp_path / "model").exists()
+    loaded = load_glosser(tmp_path / "model")
+    inputs = [r.replace(glosses="") for r in dev]
+    assert list(loaded.gloss(inputs)) == list(glosser.gloss(inputs))
+    assert "Dev scores" in (tmp_path / "model" / "README.md").read_text()
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_a_killed_run_resumes_from_its_checkpoint(data, tmp_path):
+    train, dev = data
+    settings = TrainingSettings(epochs=4, batch_size=4)
+    messages = []
+
+    def die_after_two_epochs(message):
+        messages.append(message)
+        if message.startswith("epoch 2"):
+            raise Interrupt
+
+    torch.manual_seed(0)
+    glosser = NeuralGlosser.create(train, **TINY)
+    with pytest.raises(Interrupt):
+        fit(glosser, train, dev, tmp_path / "ckpt", settings, die_after_two_epochs)
+    progress = json.loads((tmp_path / "ckpt" / "progress.json").read_text())
+    assert progress["epoch"] == 2
+    messages.clear()
+    fresh = NeuralGlosser(glosser.network.__class__(glosser.network.config), glosser.vocabs)
+    summary = fit(fresh, train, dev, tmp_path / "ckpt", settings, messages.append)
+    assert messages[0] == "resumed from epoch 2"
+    assert [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4]
+
+
+def test_output_is_aligned_with_punctuation_and_unknown_characters(data, tmp_path):
+    train, dev = data
+    glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=1, batch_size=4),
+                            network_options=TINY)
+    strange = [
+        IGTRecord(id="s", transcription="Ж€, raład !", segmentation="ж€-q , raład-a !", translation="Odd, «sea»!"),
+        IGTRecord(id="u", transcription="Ж€, «raład» ! ...", translation=None),
+        IGTRecord(id="e", transcription="x--y", segmentation="x--y-"),
+    ]
+    for glossed in glosser.gloss(strange):
+        assert check_alignment(glossed.replace(segmentation=glossed.segmentation if glossed.id != "u" else None)) == []
+        assert len(glossed.gloss_words) == len(glossed.segmented_form.split() if glossed.id != "u"
+                                               else glossed.transcription_words)
+    unsegmented_output = list(glosser.gloss(strange[1:2]))[0]
+    assert len(unsegmented_output.segmentation.split()) == 4
+
+
+def test_fine_tuning_grows_the_vocabularies(data, tmp_path):
+    train, dev = data
+    base = train_glosser(train, dev, tmp_path / "base", TrainingSettings(epochs=1, batch_size=4), network_options=TINY)
+    labels_before = len(base.vocabs.labels)
+    new = [IGTRecord(id="n", transcription="qoqo raład", segmentation="qoqo raład", glosses="crow sea",
+                     translation="a crow at sea")]
+    tuned = train_glosser(new, [], tmp_path / "tuned", TrainingSettings(epochs=1, batch_size=4),
+                          base=load_glosser(tmp_path / "base"))
+    assert len(tuned.vocabs.labels) == labels_before + 1 and "crow" in tuned.vocabs.labels
+    assert tuned.network.output.out_features == len(tuned.vocabs.labels)
+    assert load_glosser(tmp_path / "tuned").vocabs.labels.itos == tuned.vocabs.labels.itos
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "model.safetensors").write_bytes(b"garbage"), "corrupt weights"),
+    (lambda d: (d / "model.safetensors").unlink(), "no model.safetensors"),
+    (lambda d: (d / "vocab.json").write_text("{"), "corrupt model file"),
+    (lambda d: (d / "config.json").write_text('{"model_type": "neural", "network": {"chars": 3}}'), "corrupt model config"),
+])
+def test_corrupt_model_directories_give_clear_errors(data, tmp_path, damage, message):
+    train, _ = data
+    glosser = NeuralGlosser.create(train, **TINY)
+    glosser.save_pretrained(tmp_path / "model")
+    damage(tmp_path / "model")
+    with pytest.raises(ModelError, match=message):
+        load_glosser(tmp_path / "model")
+
+
+def test_missing_model_names_what_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="no such model directory"):
+        load_glosser(tmp_path / "absent")
+    with pytest.raises(ModelError, match="someone/no-such-glosser: no such model directory, and not loadable"):
+        load_glosser("someone/no-such-glosser")
+
+
+def test_train_finetune_and_gloss_commands(tmp_path):
+    (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
+    (tmp_path / "dev").write_text(DEV, encoding="utf-8")
+    (tmp_path / "input").write_text(covered(DEV, False), encoding="utf-8")
+    done = run_cli("train", "--train", tmp_path / "train", "--dev", tmp_path / "dev", "--out", tmp_path / "model",
+                   "--epochs", "2", "--hidden", "16")
+    assert done.returncode == 0, done.stderr
+    assert "model saved to" in done.stdout
+    done = run_cli("finetune", "--model", tmp_path / "model", "--train", tmp_path / "dev", "--dev", tmp_path / "dev",
+                   "--out", tmp_path / "tuned", "--epochs", "1")
+    assert done.returncode == 0, done.stderr
+    done = run_cli("gloss", "--model", tmp_path / "tuned", "--input", tmp_path / "input", "--output",
+                   tmp_path / "pred.jsonl", "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
+    assert len(rows) == 2
+    for row in rows:
+        assert len(row["glosses"].split()) == len(row["transcription"].split()) == len(row["confidence"])
+        assert all(0 <= c <= 1 for word in row["confidence"] for c in word)
