@@ -16,38 +16,15 @@ from pathlib import Path
 
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
-from autogloss.models import MajorityGlosser
-from autogloss.sharedtask import results_table, run_shared_task
+from autogloss.sharedtask import majority_trainer, neural_trainer, results_table, run_shared_task
 
 from .machine import machine_description, today
 
-VALIDATION_SHARE = 0.1  # of the training data, held out for early stopping; dev is only scored
-NEURAL_MINUTES = 3.0     # training budget per language and track
-
-
-def split_validation(train: list, share: float = VALIDATION_SHARE) -> tuple[list, list]:
-    """Hold out the last sentences of the training data (at least 3) for model selection."""
-    held = max(3, int(len(train) * share))
-    return train[:-held], train[-held:]
-
-
-def train_neural(train, dev, description):
-    import tempfile
-
-    from autogloss.models.neural import TrainingSettings, train_glosser
-
-    fit_on, validation = split_validation(train)
-    settings = TrainingSettings(epochs=60, patience=100, batch_size=32, max_minutes=NEURAL_MINUTES,
-                                learning_rate=3e-3)
-    with tempfile.TemporaryDirectory() as work:
-        return train_glosser(fit_on, validation, Path(work) / "model", settings,
-                             description=f"{description} (90%; last 10% held out for model selection)",
-                             network_options={"hidden": 128}, progress=print)
-
+NEURAL_MINUTES = 3.0  # training budget per language and track
 
 TRAINERS = {
-    "majority": lambda train, dev, description: MajorityGlosser.train(train, description),
-    "neural": train_neural,
+    "majority": majority_trainer,
+    "neural": neural_trainer(NEURAL_MINUTES, progress=print),
 }
 
 

@@ -79,6 +79,17 @@ def test_pipeline_runs_end_to_end_on_a_small_data_folder(tmp_path, mini_data):
     assert (tmp_path / "run" / "corpus" / "manifest.json").exists()
 
 
+def test_pipeline_with_the_neural_model(tmp_path, mini_data):
+    done = run_cli("pipeline", "--data-dir", mini_data, "--out", tmp_path / "run", "--language", "ddo",
+                   "--model", "neural", "--max-minutes", "0.02")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "run" / "neural-results.json").read_text())
+    assert [(r["language"], r["track"]) for r in results] == [("ddo", 1), ("ddo", 2)]
+    for track in (1, 2):
+        predicted = list(read_sigmorphon(tmp_path / "run" / "predictions" / f"ddo-test-track{track}.txt"))
+        assert len(predicted[0].gloss_words) == 2 and predicted[0].segmentation
+
+
 def test_version_and_help():
     assert run_cli("--version").stdout.startswith("autogloss ")
     assert "corpus" in run_cli("--help").stdout

@@ -406,11 +406,15 @@ def pipeline(
     out_dir: Annotated[Path, typer.Option("--out", help="Where corpus, models, predictions and results go")] = Path("runs"),
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="Only these shared-task languages (repeatable)")] = None,
+    model: Annotated[str, typer.Option("--model", help="majority or neural")] = "majority",
+    max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training time per language and track")] = 3.0,
 ) -> None:
-    """Build the corpus, then train, score (dev) and run (test) the glosser on every shared-task language."""
+    """Build the corpus, then train, score (dev) and run (test) a glosser on every shared-task language."""
     from .corpus.sources import SHARED_TASK_LANGUAGES
-    from .models import MajorityGlosser
-    from .sharedtask import results_table, run_shared_task
+    from .sharedtask import majority_trainer, neural_trainer, results_table, run_shared_task
+
+    if model not in ("majority", "neural"):
+        raise AutoglossError(f"unknown --model '{model}' (choose majority or neural)")
 
     corpus_build(out_dir / "corpus", data_dir)
     from .datapath import find_data_dir
@@ -420,9 +424,10 @@ def pipeline(
     if unknown:
         raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} (choose from {', '.join(SHARED_TASK_LANGUAGES)})")
     with err.status("shared task") as status:
-        results = run_shared_task(find_data_dir(data_dir), out_dir, lambda train, dev, description: MajorityGlosser.train(train, description),
-                                  "majority", languages, progress=lambda message: status.update(message))
-    out.print(results_table(results, "majority"), markup=False, highlight=False)
+        trainer = majority_trainer if model == "majority" else neural_trainer(max_minutes, progress=status.update)
+        results = run_shared_task(find_data_dir(data_dir), out_dir, trainer, model, languages,
+                                  progress=lambda message: status.update(message))
+    out.print(results_table(results, model), markup=False, highlight=False)
     out.print(f"models, dev/test predictions and results written to {out_dir}")
 
 

@@ -22,10 +22,43 @@ from .models.base import Glosser
 from .records import IGTRecord
 
 TRACKS = (1, 2)
+VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: dev is only scored
 TRACK_NAMES = {1: "closed (unsegmented input)", 2: "open (segmented input)"}
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
 
 Trainer = Callable[[list[IGTRecord], list[IGTRecord], str], Glosser]
+
+
+def split_validation(train: list[IGTRecord], share: float = VALIDATION_SHARE) -> tuple[list[IGTRecord], list[IGTRecord]]:
+    """Hold out the last sentences of the training data for model selection:
+    ``share`` of them, at least 3, at most a third."""
+    held = min(max(3, int(len(train) * share)), max(len(train) // 3, 1))
+    return train[:-held], train[-held:]
+
+
+def majority_trainer(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
+    from .models import MajorityGlosser
+
+    return MajorityGlosser.train(train, description)
+
+
+def neural_trainer(minutes: float, hidden: int = 128, progress: Callable[[str], None] | None = None) -> Trainer:
+    """A trainer of the neural glosser from scratch within ``minutes`` per task,
+    selecting the model on a held-out tenth of the training data."""
+
+    def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
+        import tempfile
+
+        from .models.neural import TrainingSettings, train_glosser
+
+        fit_on, validation = split_validation(train)
+        settings = TrainingSettings(epochs=60, patience=100, batch_size=32, max_minutes=minutes, learning_rate=3e-3)
+        with tempfile.TemporaryDirectory() as work:
+            return train_glosser(fit_on, validation, Path(work) / "model", settings,
+                                 description=f"{description} (90%; last 10% held out for model selection)",
+                                 network_options={"hidden": hidden}, progress=progress)
+
+    return train_neural
 
 
 @dataclass
