@@ -144,3 +144,31 @@ def test_write_records_picks_format_by_extension(tmp_path):
     write_records(records, tmp_path / "r.txt")
     assert list(read_records(tmp_path / "r.parquet")) == records
     assert list(read_records(tmp_path / "r.txt", id_prefix="r-")) == records
+
+
+def test_plain_text_lines_with_optional_translation(tmp_path):
+    from autogloss.formats import read_plain_text
+
+    path = tmp_path / "new.txt"
+    path.write_bytes("Ixiw  raład.\tA big sea.\r\n\r\nŽek’a xabar\n".encode("utf-8"))
+    first, second = read_plain_text(path)
+    assert (first.transcription, first.translation) == ("Ixiw raład.", "A big sea.")
+    assert (second.transcription, second.translation, second.origin) == ("Žek’a xabar", None, f"{path}:3")
+    path.write_text("a\tb\tc\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"new.txt:1: more than one tab"):
+        list(read_plain_text(path))
+
+
+def test_jsonl_round_trip_and_errors(tmp_path):
+    from autogloss.formats import read_jsonl, write_jsonl
+
+    records = [IGTRecord(id="a", transcription="x y", segmentation="x-z y", glosses="X-Z Y", translation="t",
+                         language=Language("Tsez", "ddo", "dido1241"), is_segmented=False, split="dev"),
+               IGTRecord(id="b", transcription="q")]
+    write_jsonl(records, tmp_path / "r.jsonl")
+    assert list(read_records(tmp_path / "r.jsonl")) == records
+    (tmp_path / "bad.jsonl").write_text('{"transcription": "ok"}\n{"transcription": 3}\n[1]\n{oops\n', encoding="utf-8")
+    skipped = []
+    assert len(list(read_jsonl(tmp_path / "bad.jsonl", skip_invalid=True, skipped=skipped))) == 1
+    assert [(e.line, e.message.split(" (")[0]) for e in skipped] == [
+        (2, "record has no transcription"), (3, "expected a JSON object per line"), (4, "invalid JSON: Expecting property name enclosed in double quotes at column 2")]

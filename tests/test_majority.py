@@ -91,9 +91,20 @@ def test_train_and_gloss_commands(tmp_path):
     predicted = list(read_sigmorphon(tmp_path / "pred"))
     assert predicted[0].glosses == "man-ERG sea III-bring-PST.UNW"
     done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered",
-                   "--output", tmp_path / "pred.jsonl", "--format", "jsonl")
+                   "--output", tmp_path / "pred.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert rows[0]["glosses"] == "man-ERG sea III-bring-PST.UNW" and rows[0]["confidence"][0] == [1.0, 1.0]
     done = run_cli("gloss", "--model", tmp_path / "nothing", "--input", tmp_path / "dev-covered", "--output", tmp_path / "x")
     assert done.returncode == 1 and "no such model directory" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_gloss_command_reads_plain_text(tmp_path):
+    (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
+    run_cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
+    (tmp_path / "new.txt").write_text("Ixiw boqno.\tIt became big.\n", encoding="utf-8")
+    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "new.txt", "--format", "text",
+                   "--output", tmp_path / "out.txt")
+    assert done.returncode == 0, done.stderr
+    [record] = read_sigmorphon(tmp_path / "out.txt")
+    assert record.glosses == "big III-become-PST.UNW" and record.translation == "It became big."

@@ -149,7 +149,7 @@ def test_train_finetune_and_gloss_commands(tmp_path):
                    "--out", tmp_path / "tuned", "--epochs", "1")
     assert done.returncode == 0, done.stderr
     done = run_cli("gloss", "--model", tmp_path / "tuned", "--input", tmp_path / "input", "--output",
-                   tmp_path / "pred.jsonl", "--format", "jsonl")
+                   tmp_path / "pred.jsonl")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert len(rows) == 2

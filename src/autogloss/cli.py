@@ -30,7 +30,7 @@ app.add_typer(corpus_app, name="corpus")
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf or parquet (default: from the file extension)")]
+FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl or text (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
 
 
@@ -53,9 +53,9 @@ def _report_skipped(skipped: list[FormatError]) -> None:
 
 
 def _read(path: Path, format: str | None, skip_invalid: bool, skipped: list[FormatError]):
-    from .formats import read_records
+    from .formats import guess_format, read_records
 
-    options = {} if (format or "") == "parquet" or path.suffix == ".parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
+    options = {} if (format or guess_format(path)) == "parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
     return read_records(path, format, **options)
 
 
@@ -367,33 +367,31 @@ def pretrain(
 
 @app.command("gloss")
 def gloss(
-    model_dir: Annotated[Path, typer.Option("--model", help="Model directory")],
+    model_dir: Annotated[str, typer.Option("--model", help="Model directory (or Hugging Face hub id)")],
     input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
     output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
-    output_format: Annotated[str, typer.Option("--format", help="sigmorphon or jsonl (with per-morpheme confidence)")] = "sigmorphon",
-    input_format: Annotated[Optional[str], typer.Option("--input-format", help="Input format (default: from the extension)")] = None,
+    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
+    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
     skip_invalid: SkipOption = False,
 ) -> None:
-    """Gloss a file with a trained model."""
+    """Gloss a file with a trained model, streaming, in batches."""
     from .fileio import atomic_write
+    from .formats.jsonl import record_to_json
     from .formats.sigmorphon import format_record
     from .models import load_glosser
 
+    output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in ("sigmorphon", "jsonl"):
-        raise AutoglossError(f"unknown --format '{output_format}' (choose sigmorphon or jsonl)")
+        raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
     glosser = load_glosser(model_dir)
     skipped: list[FormatError] = []
     count = 0
     with progress_bar("glossing") as progress, atomic_write(output) as handle:
         for result in glosser.gloss_with_confidence(_read(input, input_format, skip_invalid, skipped)):
-            record = result.record
             if output_format == "jsonl":
-                handle.write(json.dumps({"id": record.id, "transcription": record.transcription,
-                                         "segmentation": record.segmentation, "glosses": record.glosses,
-                                         "translation": record.translation, "confidence": result.confidences},
-                                        ensure_ascii=False) + "\n")
+                handle.write(json.dumps(record_to_json(result.record, result.confidences), ensure_ascii=False) + "\n")
             else:
-                handle.write(format_record(record) + "\n\n")
+                handle.write(format_record(result.record) + "\n\n")
             count += 1
             progress.advance(progress.task_ids[0])
     _report_skipped(skipped)

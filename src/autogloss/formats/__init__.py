@@ -13,20 +13,18 @@ from pathlib import Path
 from ..errors import AutoglossError
 from ..records import IGTRecord
 from .cldf import read_cldf_examples, write_cldf_examples
+from .jsonl import read_jsonl, write_jsonl
+from .plaintext import read_plain_text
 from .sigmorphon import read_sigmorphon, write_sigmorphon
 from .store import read_store, write_store
 
-FORMATS = ("sigmorphon", "cldf", "parquet")
+FORMATS = ("sigmorphon", "cldf", "parquet", "jsonl", "text")
+_BY_SUFFIX = {".parquet": "parquet", ".csv": "cldf", ".jsonl": "jsonl"}
 
 
 def guess_format(path: str | os.PathLike) -> str:
-    """``parquet`` for ``.parquet``, ``cldf`` for ``.csv``, else the shared-task text format."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".parquet":
-        return "parquet"
-    if suffix == ".csv":
-        return "cldf"
-    return "sigmorphon"
+    """``parquet``, ``cldf`` (``.csv``) or ``jsonl`` by extension, else the shared-task text format."""
+    return _BY_SUFFIX.get(Path(path).suffix.lower(), "sigmorphon")
 
 
 def read_records(path: str | os.PathLike, format: str | None = None, **options) -> Iterator[IGTRecord]:
@@ -40,6 +38,10 @@ def read_records(path: str | os.PathLike, format: str | None = None, **options) 
         return read_cldf_examples(path, **options)
     if format == "parquet":
         return read_store(path)
+    if format == "jsonl":
+        return read_jsonl(path, **{k: v for k, v in options.items() if k in ("skip_invalid", "skipped")})
+    if format == "text":
+        return read_plain_text(path, **options)
     raise AutoglossError(f"unknown format '{format}' (choose from {', '.join(FORMATS)})")
 
 
@@ -56,10 +58,12 @@ def write_records(records: Iterable[IGTRecord], path: str | os.PathLike, format:
         return write_cldf_examples(records, Path(path).parent if Path(path).suffix == ".csv" else path)
     if format == "parquet":
         return write_store(records, path)
+    if format == "jsonl":
+        return write_jsonl(records, path)
     raise AutoglossError(f"unknown format '{format}' (choose from {', '.join(FORMATS)})")
 
 __all__ = [
     "FORMATS", "guess_format", "read_records", "write_records",
     "read_sigmorphon", "write_sigmorphon", "read_cldf_examples", "write_cldf_examples",
-    "read_store", "write_store",
+    "read_store", "write_store", "read_jsonl", "write_jsonl", "read_plain_text",
 ]
