@@ -345,6 +345,7 @@ def pretrain(
     batch_size: BatchOption = 32,
     learning_rate: RateOption = 3e-3,
     max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 20000,
+    max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = 50000,
     dev_size: Annotated[int, typer.Option("--dev-size", help="Shared-task dev sentences used for model selection")] = 600,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
 ) -> None:
@@ -361,7 +362,8 @@ def pretrain(
     glosser = train_glosser(records, dev[:dev_size], out_dir,
                             _settings(epochs, max_minutes, batch_size, learning_rate, patience=epochs),
                             description=f"autogloss corpus {corpus_dir} (train + pretrain splits, {len(records):,} examples)",
-                            network_options={"hidden": hidden}, max_labels=max_labels, progress=_training_progress)
+                            network_options={"hidden": hidden}, max_labels=max_labels, max_forms=max_forms,
+                            progress=_training_progress)
     _print_trained(glosser, out_dir)
 
 

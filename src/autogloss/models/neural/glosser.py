@@ -1,8 +1,10 @@
 """The neural glosser: vocabularies + network, decoding, saving and loading.
 
-A model directory holds ``config.json`` (network and vocabulary sizes,
-training summary), ``model.safetensors`` (the weights), ``vocab.json``
-(characters, gloss labels, languages) and ``README.md`` (the model card).
+A model directory holds ``config.json`` (network settings, memory
+thresholds, training summary), ``model.safetensors`` (the weights),
+``vocab.json`` (characters, gloss labels, languages, memorised forms),
+``memory.json`` (the most frequent training gloss of each morpheme and word)
+and ``README.md`` (the model card).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from ...fileio import atomic_directory
 from ...records import IGTRecord
 from ..base import CARD_NAME, CONFIG_NAME, UNKNOWN_GLOSS, GlossedRecord, Glosser, read_json_part
 from ..majority import MajorityGlosser, split_keep_boundaries
-from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, input_words, language_key, unit_forms,
-                   word_labels)
+from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, input_words, language_key,
+                   translation_words, unit_forms, word_labels)
 from .network import GlossingNetwork, NetworkConfig, WordOutput
 from .vocab import Vocabulary
 
@@ -44,7 +46,7 @@ def build_vocabularies(records: Iterable[IGTRecord], max_labels: int | None = No
         if record.has_glosses:
             forms.update(unit_forms(record))
         chars.update(" ".join(input_words(record)))
-        chars.update((record.translation or "").lower())
+        chars.update(" ".join(translation_words(record.translation)))
         languages[language_key(record)] += 1
         mode = SEGMENTED if record.segmented_form else "words"
         for gloss in record.gloss_words:
@@ -71,9 +73,11 @@ class NeuralGlosser(Glosser):
         self.memory = MajorityGlosser.train(records)
 
     @classmethod
-    def create(cls, records: list[IGTRecord], max_labels: int | None = None, **network_options) -> NeuralGlosser:
-        """A new, untrained glosser with vocabularies from ``records``."""
-        vocabs = build_vocabularies(records, max_labels)
+    def create(cls, records: list[IGTRecord], max_labels: int | None = None, max_forms: int | None = None,
+               **network_options) -> NeuralGlosser:
+        """A new, untrained glosser with vocabularies from ``records`` (the
+        most frequent ``max_labels`` labels and ``max_forms`` forms)."""
+        vocabs = build_vocabularies(records, max_labels, max_forms=max_forms)
         config = NetworkConfig(chars=len(vocabs.chars), labels=len(vocabs.labels), languages=len(vocabs.languages),
                                forms=len(vocabs.forms), **network_options)
         return cls(GlossingNetwork(config), vocabs)

@@ -199,6 +199,7 @@ def train_glosser(
     description: str | None = None,
     network_options: dict | None = None,
     max_labels: int | None = None,
+    max_forms: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
@@ -208,7 +209,7 @@ def train_glosser(
     """
     model_dir = Path(model_dir)
     if base is None:
-        glosser = NeuralGlosser.create(train, max_labels=max_labels, **(network_options or {}))
+        glosser = NeuralGlosser.create(train, max_labels=max_labels, max_forms=max_forms, **(network_options or {}))
         origin = "random (trained from scratch)"
     else:
         glosser = base
