@@ -20,11 +20,18 @@ from autogloss.sharedtask import majority_trainer, neural_trainer, results_table
 
 from .machine import machine_description, today
 
+MAIN_MODEL = "neural"
 NEURAL_MINUTES = 3.0  # training budget per language and track
 
 TRAINERS = {
     "majority": majority_trainer,
     "neural": neural_trainer(NEURAL_MINUTES, progress=print),
+}
+DESCRIPTIONS = {
+    "majority": "Most frequent training gloss per morpheme (track 2) or word (track 1).",
+    "neural": (f"Neural glosser trained from scratch per language and track, {NEURAL_MINUTES:g} min budget each; "
+               "trained on the first 90% of each training file, the last 10% selects the epoch and the memory "
+               "thresholds; dev is only scored."),
 }
 
 
@@ -45,14 +52,16 @@ def main() -> None:
         f"| {r.iso} | {r.track} | {r.train_seconds:.1f} | {r.sentences_per_second:,.0f} |" for r in results)
     report = (f"# SIGMORPHON 2023 benchmark: {args.model}\n\n"
               f"Run {today()} on {machine_description()}.\n"
-              f"Command: `python -m bench.sigmorphon --model {args.model}`; whole run {elapsed:.0f} s.\n\n"
+              f"Command: `python -m bench.sigmorphon --model {args.model}`; whole run {elapsed:.0f} s.\n"
+              f"{DESCRIPTIONS[args.model]}\n\n"
               + results_table(results, args.model)
               + "\n| lang | track | training time (s) | glossing speed (sentences/s) |\n|---|---|---|---|\n"
               + speed_rows + "\n")
     with atomic_write(args.out / f"{args.model}-results.md") as handle:
         handle.write(report)
     shutil.copy(work / f"{args.model}-results.json", args.out / f"{args.model}-results.json")
-    predictions = args.out / "predictions" / args.model
+    # The main model's test predictions go to predictions/, the baselines' to a subfolder.
+    predictions = args.out / "predictions" / ("" if args.model == MAIN_MODEL else args.model)
     predictions.mkdir(parents=True, exist_ok=True)
     for path in (work / "predictions").glob("*-test-track*.txt"):
         shutil.copy(path, predictions / path.name)
