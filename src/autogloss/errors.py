@@ -20,6 +20,15 @@ class FormatError(AutoglossError):
         super().__init__(f"{where}: {message}")
 
 
+def skip_or_raise(error: FormatError, skip_invalid: bool, skipped: list[FormatError] | None) -> None:
+    """What every reader does with a malformed record: raise, or (with
+    ``skip_invalid``) note it in ``skipped`` and let reading go on."""
+    if not skip_invalid:
+        raise error
+    if skipped is not None:
+        skipped.append(error)
+
+
 class DataNotFoundError(AutoglossError):
     """The IGT data folder could not be found."""
 

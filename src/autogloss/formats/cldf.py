@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import FormatError
+from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write
 from ..records import IGTRecord, Language
 
@@ -96,10 +96,7 @@ def read_cldf_examples(
         try:
             yield _row_record(path, line, row, languages, fields)
         except FormatError as error:
-            if not skip_invalid:
-                raise
-            if skipped is not None:
-                skipped.append(error)
+            skip_or_raise(error, skip_invalid, skipped)
 
 
 def _row_record(path: str, line: int, row: dict[str, str], languages: dict[str, Language], fields: dict) -> IGTRecord:

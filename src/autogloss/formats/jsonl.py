@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from ..errors import FormatError
+from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write, read_lines
 from ..records import IGTRecord, Language
 
@@ -63,10 +63,7 @@ def read_jsonl(path: str | os.PathLike, *, skip_invalid: bool = False,
                 raise FormatError(path, number, f"invalid JSON: {error.msg} at column {error.colno}") from None
             yield _record(data, path, number)
         except FormatError as error:
-            if not skip_invalid:
-                raise
-            if skipped is not None:
-                skipped.append(error)
+            skip_or_raise(error, skip_invalid, skipped)
 
 
 def write_jsonl_to(records: Iterable[IGTRecord], handle: IO[str]) -> int:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import FormatError
+from ..errors import FormatError, skip_or_raise
 from ..fileio import read_lines
 from ..records import IGTRecord
 
@@ -32,7 +32,4 @@ def read_plain_text(path: str | os.PathLike, *, skip_invalid: bool = False,
             yield IGTRecord(id=f"{stem}-{number}", transcription=" ".join(transcription.split()),
                             translation=" ".join(translation.split()) or None, origin=f"{path}:{number}", **fields)
         except FormatError as error:
-            if not skip_invalid:
-                raise
-            if skipped is not None:
-                skipped.append(error)
+            skip_or_raise(error, skip_invalid, skipped)

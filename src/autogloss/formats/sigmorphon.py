@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from ..errors import FormatError
+from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write, read_lines
 from ..records import IGTRecord
 
@@ -95,10 +95,7 @@ def read_sigmorphon(
                 raise current.error
             yield _build(current, path, count, id_prefix, fields)
         except FormatError as error:
-            if not skip_invalid:
-                raise
-            if skipped is not None:
-                skipped.append(error)
+            skip_or_raise(error, skip_invalid, skipped)
 
     for number, line, problem in read_lines(path):
         if line is not None and not line.strip():
