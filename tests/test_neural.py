@@ -156,3 +156,15 @@ def test_train_finetune_and_gloss_commands(tmp_path):
     for row in rows:
         assert len(row["glosses"].split()) == len(row["transcription"].split()) == len(row["confidence"])
         assert all(0 <= c <= 1 for word in row["confidence"] for c in word)
+
+
+def test_predicted_segmentation_has_one_piece_per_label():
+    from autogloss.models.neural.glosser import _segment
+
+    # three labels looking at the start, middle and end of a six-letter word
+    attention = torch.tensor([[0.9, 0.1, 0, 0, 0, 0], [0, 0, 0.5, 0.5, 0, 0], [0, 0, 0, 0, 0.2, 0.8]])
+    assert _segment("boqnoa", attention) == "bo-qn-oa"
+    # all labels looking at one place still give ordered, non-empty pieces
+    assert _segment("abc", torch.tensor([[0, 1.0, 0]] * 3)) == "a-b-c"
+    assert _segment("ab", torch.tensor([[1.0, 0]] * 3)) == "a-b"  # fewer letters than labels
+    assert _segment("abc", torch.tensor([[1.0, 0, 0]])) == "abc"

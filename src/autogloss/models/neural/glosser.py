@@ -253,20 +253,27 @@ class NeuralGlosser(Glosser):
 
 
 def _segment(word: str, attention: torch.Tensor) -> str:
-    """Cut a word where its labels looked: each character goes to the label
-    that attended to it most, kept in left-to-right order."""
-    if attention.numel() == 0 or len(word) < 2:
+    """Cut a word into one piece per emitted label, where the labels looked.
+
+    Each label's attention gives the centre of its morpheme; a boundary goes
+    halfway between neighbouring centres, kept in order and inside the word,
+    so the segmentation has as many morphemes as the gloss whenever the word
+    has enough characters.
+    """
+    labels = attention.size(0)
+    if labels < 2 or len(word) < 2:
         return word
-    owner = attention.argmax(0).tolist()  # label index per character
-    pieces, current, highest = [], [], 0
-    for char, label in zip(word, owner):
-        if label > highest and current:
-            pieces.append("".join(current))
-            current = []
-        highest = max(highest, label)
-        current.append(char)
-    pieces.append("".join(current))
-    return "-".join(pieces)
+    positions = torch.arange(attention.size(1), dtype=attention.dtype)
+    weights = attention / attention.sum(-1, keepdim=True).clamp(min=1e-9)
+    centres = (weights * positions).sum(-1).tolist()
+    cuts: list[int] = []
+    for k in range(1, min(labels, len(word))):
+        cut = int(round((centres[k - 1] + centres[k]) / 2 + 0.5))
+        low = cuts[-1] + 1 if cuts else 1
+        high = len(word) - (min(labels, len(word)) - k)  # leave a character for every later piece
+        cuts.append(min(max(cut, low), high))
+    bounds = [0, *cuts, len(word)]
+    return "-".join(word[start:end] for start, end in zip(bounds, bounds[1:]))
 
 
 def _grow(network: GlossingNetwork, name: str, size: int) -> None:
