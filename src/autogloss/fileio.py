@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .errors import FormatError, skip_or_raise
+
 
 
 @contextlib.contextmanager
@@ -77,3 +79,14 @@ def read_lines(path: str | os.PathLike) -> Iterator[tuple[int, str | None, str |
             if number == 1:
                 text = text.removeprefix("\ufeff")
             yield number, text.rstrip(), None
+
+
+def content_lines(path: str | os.PathLike, skip_invalid: bool, skipped: list | None) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` of the non-blank lines of a one-record-per-line
+    file; a line that is not UTF-8 raises, or with ``skip_invalid`` is noted in
+    ``skipped`` and passed over."""
+    for number, line, problem in read_lines(path):
+        if problem is not None:
+            skip_or_raise(FormatError(path, number, problem), skip_invalid, skipped)
+        elif line.strip():
+            yield number, line

@@ -23,7 +23,6 @@ from .records import IGTRecord
 
 TRACKS = (1, 2)
 VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: dev is only scored
-TRACK_NAMES = {1: "closed (unsegmented input)", 2: "open (segmented input)"}
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
 
 Trainer = Callable[[list[IGTRecord], list[IGTRecord], str], Glosser]
@@ -56,7 +55,8 @@ def neural_trainer(minutes: float, hidden: int = 128, progress: Callable[[str], 
         with tempfile.TemporaryDirectory() as work:
             return train_glosser(fit_on, validation, Path(work) / "model", settings,
                                  description=f"{description} (90%; last 10% held out for model selection)",
-                                 network_options={"hidden": hidden}, progress=progress)
+                                 network_options={"hidden": hidden}, progress=progress,
+                                 save=False)  # run_task saves the model where the results go
 
     return train_neural
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from ..errors import FormatError, skip_or_raise
-from ..fileio import atomic_write, read_lines
+from ..fileio import atomic_write, content_lines
 from ..records import IGTRecord, Language
 
 _TEXT_FIELDS = ("transcription", "segmentation", "glosses", "translation", "metalanguage", "source", "split",
@@ -51,12 +51,8 @@ def _record(data: object, path: str, number: int) -> IGTRecord:
 def read_jsonl(path: str | os.PathLike, *, skip_invalid: bool = False,
                skipped: list[FormatError] | None = None) -> Iterator[IGTRecord]:
     path = os.fspath(path)
-    for number, line, problem in read_lines(path):
+    for number, line in content_lines(path, skip_invalid, skipped):
         try:
-            if problem is not None:
-                raise FormatError(path, number, problem)
-            if not line.strip():
-                continue
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:

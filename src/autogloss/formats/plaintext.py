@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import FormatError, skip_or_raise
-from ..fileio import read_lines
+from ..fileio import content_lines
 from ..records import IGTRecord
 
 
@@ -18,12 +18,8 @@ def read_plain_text(path: str | os.PathLike, *, skip_invalid: bool = False,
                     skipped: list[FormatError] | None = None, **fields) -> Iterator[IGTRecord]:
     path = os.fspath(path)
     stem = Path(path).name
-    for number, line, problem in read_lines(path):
+    for number, line in content_lines(path, skip_invalid, skipped):
         try:
-            if problem is not None:
-                raise FormatError(path, number, problem)
-            if not line.strip():
-                continue
             transcription, _, translation = line.partition("\t")
             if "\t" in translation:
                 raise FormatError(path, number, "more than one tab: expected 'transcription<TAB>translation'")

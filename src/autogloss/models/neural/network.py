@@ -84,17 +84,25 @@ class BiLSTM(nn.Module):
         return inputs
 
 
+def _span_weights(length: int, spans: torch.Tensor) -> torch.Tensor:
+    """(B, U, L) averaging weights over the characters of each span (B, U, 2)."""
+    positions = torch.arange(length, device=spans.device)
+    inside = (positions >= spans[..., 0:1]) & (positions < spans[..., 1:2])
+    return inside.float() / inside.sum(-1, keepdim=True).clamp(min=1)
+
+
+def _mean_spans(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+    """Mean state of each span: (B, L, D), (B, U, 2) -> (B, U, D)."""
+    return _span_weights(states.size(1), spans) @ states
+
+
 def _pool_spans(states: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
     """Mean, first and last state of each span: (B, L, D), (B, U, 2) -> (B, U, 3D)."""
     length = states.size(1)
-    positions = torch.arange(length, device=states.device)
     start, end = spans[..., 0:1], spans[..., 1:2]                      # (B, U, 1)
-    inside = (positions >= start) & (positions < end)                   # (B, U, L)
-    weights = inside.float() / inside.sum(-1, keepdim=True).clamp(min=1)
-    mean = weights @ states
     first = states.gather(1, start.clamp(max=length - 1).expand(-1, -1, states.size(2)))
     last = states.gather(1, (end - 1).clamp(min=0, max=length - 1).expand(-1, -1, states.size(2)))
-    return torch.cat([mean, first, last], dim=-1)
+    return torch.cat([_mean_spans(states, spans), first, last], dim=-1)
 
 
 class GlossingNetwork(nn.Module):
@@ -127,9 +135,7 @@ class GlossingNetwork(nn.Module):
         """(B, T, Dt) one vector per translation word."""
         embedded = self.dropout(self.char_embedding(batch.translation_chars))
         states = self.translation_encoder(embedded, batch.translation_lengths)
-        pooled = _pool_spans(states, batch.translation_spans)
-        width = states.size(-1)
-        return pooled[..., :width]  # the mean of each word's character states
+        return _mean_spans(states, batch.translation_spans)
 
     def _encode_chars(self, batch: Batch) -> torch.Tensor:
         embedded = self.char_embedding(batch.chars)

@@ -201,11 +201,13 @@ def train_glosser(
     max_labels: int | None = None,
     max_forms: int | None = None,
     progress: Callable[[str], None] | None = None,
+    save: bool = True,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
     Checkpoints go to :func:`checkpoint_dir` during training (a killed run
-    started again resumes there) and are removed once the model is saved.
+    started again resumes there) and are removed at the end. ``save=False``
+    leaves saving to the caller.
     """
     model_dir = Path(model_dir)
     if base is None:
@@ -230,6 +232,7 @@ def train_glosser(
         "dev_scores": {k: v for k, v in scores.items() if k != "score"},
         "history": summary["history"],
     })
-    glosser.save_pretrained(model_dir)
+    if save:
+        glosser.save_pretrained(model_dir)
     shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
     return glosser
