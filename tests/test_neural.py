@@ -168,3 +168,78 @@ def test_predicted_segmentation_has_one_piece_per_label():
     assert _segment("abc", torch.tensor([[0, 1.0, 0]] * 3)) == "a-b-c"
     assert _segment("ab", torch.tensor([[1.0, 0]] * 3)) == "a-b"  # fewer letters than labels
     assert _segment("abc", torch.tensor([[1.0, 0, 0]])) == "abc"
+
+
+def test_a_run_killed_inside_an_epoch_resumes_at_the_same_step(data, tmp_path, monkeypatch):
+    from autogloss.models.neural import training
+
+    train, dev = data
+    settings = TrainingSettings(epochs=2, batch_size=2, checkpoint_minutes=0.0)  # a checkpoint after every step
+    steps_per_epoch = len(training._epoch_batches(NeuralGlosser.create(train, **TINY).encode(train, True), settings, 0))
+    real_loss, calls = training.batch_loss, []
+
+    def loss_then_die(glosser, chunk):
+        calls.append(len(chunk))
+        if len(calls) == steps_per_epoch + 2:  # two steps into the second epoch
+            raise Interrupt
+        return real_loss(glosser, chunk)
+
+    monkeypatch.setattr(training, "batch_loss", loss_then_die)
+    glosser = NeuralGlosser.create(train, **TINY)
+    with pytest.raises(Interrupt):
+        fit(glosser, train, dev, tmp_path / "ckpt", settings)
+    saved = json.loads((tmp_path / "ckpt" / "progress.json").read_text())
+    assert (saved["epoch"], saved["step"]) == (1, 1)
+
+    calls.clear()
+    monkeypatch.setattr(training, "batch_loss", lambda glosser, chunk: calls.append(1) or real_loss(glosser, chunk))
+    messages = []
+    fresh = NeuralGlosser(glosser.network.__class__(glosser.network.config), glosser.vocabs)
+    summary = fit(fresh, train, dev, tmp_path / "ckpt", settings, messages.append)
+    assert messages[0] == "resumed from epoch 1 step 1"
+    assert len(calls) == steps_per_epoch - 1
+    assert [h["epoch"] for h in summary["history"]] == [1, 2]
+
+
+def test_half_precision_weights_load_and_gloss_like_the_original(data, tmp_path):
+    train, dev = data
+    glosser = train_glosser(train, dev, tmp_path / "full", TrainingSettings(epochs=3, batch_size=4),
+                            network_options=TINY)
+    glosser.save_pretrained(tmp_path / "half", dtype=torch.float16)
+    config = json.loads((tmp_path / "half" / "config.json").read_text())
+    assert config["torch_dtype"] == "float16"
+    full_size = (tmp_path / "full" / "model.safetensors").stat().st_size
+    assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * full_size
+    half = load_glosser(tmp_path / "half")
+    assert next(half.network.parameters()).dtype == torch.float32  # computes in float32 whatever the file holds
+    inputs = [r.replace(glosses="") for r in dev]
+    agreeing = sum(a == b for a, b in zip(half.gloss(inputs), glosser.gloss(inputs)))
+    assert agreeing >= len(inputs) - 1
+
+
+def test_without_dev_the_memory_answers_for_every_seen_form(data, tmp_path):
+    train, _ = data
+    glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=1, batch_size=4),
+                            network_options=TINY)
+    assert glosser.memory_thresholds == {"morphemes": 0.0, "words": 0.0}
+    seen = [r.replace(glosses="") for r in train]
+    assert [r.glosses for r in glosser.gloss(seen)] == [r.glosses for r in train]
+
+
+def test_pretrain_on_a_corpus_then_finetune_from_it(tmp_path, mini_data):
+    assert run_cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus").returncode == 0
+    done = run_cli("pretrain", "--corpus", tmp_path / "corpus", "--out", tmp_path / "pretrained", "--epochs", "2",
+                   "--hidden", "16", "--validation-size", "2", "--dtype", "float16")
+    assert done.returncode == 0, done.stderr
+    model = tmp_path / "pretrained"
+    assert json.loads((model / "config.json").read_text())["torch_dtype"] == "float16"
+    assert not (model / "memory.json").exists()  # a form-keyed memory is wrong across languages
+    card = (model / "README.md").read_text()
+    assert "autogloss pretrain --corpus" in card and "held out of the corpus train split" in card
+    pretrained = load_glosser(model)
+    assert len(pretrained.vocabs.languages) > 3  # shared-task and other sources' languages
+    (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
+    done = run_cli("finetune", "--model", model, "--train", tmp_path / "train", "--out", tmp_path / "tuned",
+                   "--epochs", "1")
+    assert done.returncode == 0, done.stderr
+    assert "pretrained" in load_glosser(tmp_path / "tuned").info["initialised_from"]

@@ -310,9 +310,9 @@ def _print_trained(glosser, out_dir: Path) -> None:
 
 @app.command("finetune")
 def finetune(
-    model_dir: Annotated[Path, typer.Option("--model", help="Pretrained neural model directory")],
     train_file: Annotated[Path, typer.Option("--train", help="Glossed training file of the new language")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    model_dir: Annotated[Optional[str], typer.Option("--model", help="Pretrained neural model directory or hub id (default: the packaged multilingual model)")] = None,
     dev_file: DevOption = None,
     format: FormatOption = None,
     skip_invalid: SkipOption = False,
@@ -344,34 +344,53 @@ def pretrain(
     max_minutes: MinutesOption = 120.0,
     batch_size: BatchOption = 32,
     learning_rate: RateOption = 3e-3,
-    max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 20000,
-    max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = 50000,
-    dev_size: Annotated[int, typer.Option("--dev-size", help="Shared-task dev sentences used for model selection")] = 600,
+    max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 8000,
+    max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = 20000,
+    validation_size: Annotated[int, typer.Option("--validation-size", help="Training sentences held out for model selection")] = 600,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
+    dtype: Annotated[str, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = "float32",
 ) -> None:
-    """Train one multilingual model on the whole corpus (train and pretrain splits, both settings)."""
+    """Train one multilingual model on the whole corpus (train and pretrain splits, both settings).
+
+    Model selection uses sentences held out of the train split, so the
+    shared-task dev and test sentences stay unseen. Interrupted, the same
+    command resumes from the last checkpoint (saved every 10 minutes).
+    """
     import random
+
+    import torch
 
     from .corpus import read_corpus
     from .models.neural import train_glosser
 
+    if dtype not in ("float32", "float16"):
+        raise AutoglossError(f"unknown --dtype '{dtype}' (choose float32 or float16)")
     with progress_bar("reading corpus"):
-        records = [r for r in read_corpus(corpus_dir, ["train", "pretrain"]) if r.has_glosses]
-        dev = [r for r in read_corpus(corpus_dir, ["dev"]) if r.has_glosses]
-    random.Random(0).shuffle(dev)
-    glosser = train_glosser(records, dev[:dev_size], out_dir,
+        train = [r for r in read_corpus(corpus_dir, ["train"]) if r.has_glosses]
+        extra = [r for r in read_corpus(corpus_dir, ["pretrain"]) if r.has_glosses]
+    random.Random(0).shuffle(train)
+    validation, train = train[:validation_size], train[validation_size:]
+    # Select on both settings: half the held-out sentences lose their segmentation.
+    half = len(validation) // 2
+    validation = validation[:half] + [r.replace(segmentation=None) if r.segmentation else r
+                                      for r in validation[half:]]
+    glosser = train_glosser(train + extra, validation, out_dir,
                             _settings(epochs, max_minutes, batch_size, learning_rate, patience=epochs),
-                            description=f"autogloss corpus {corpus_dir} (train + pretrain splits, {len(records):,} examples)",
+                            description=(f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
+                                         f"{len(train) + len(extra):,} examples)"),
                             network_options={"hidden": hidden}, max_labels=max_labels, max_forms=max_forms,
-                            progress=_training_progress)
+                            progress=_training_progress, dtype=getattr(torch, dtype), memory=False,
+                            extra_info={"dev_data": f"{len(validation)} sentences held out of the corpus train split, "
+                                                    f"half of them without their segmentation",
+                                        "command": " ".join(["autogloss", "pretrain", *sys.argv[2:]])})
     _print_trained(glosser, out_dir)
 
 
 @app.command("gloss")
 def gloss(
-    model_dir: Annotated[str, typer.Option("--model", help="Model directory (or Hugging Face hub id)")],
     input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
     output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
+    model_dir: Annotated[Optional[str], typer.Option("--model", help="Model directory or Hugging Face hub id (default: the packaged multilingual model)")] = None,
     input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
     output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
     skip_invalid: SkipOption = False,

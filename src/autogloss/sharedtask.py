@@ -41,21 +41,38 @@ def majority_trainer(train: list[IGTRecord], dev: list[IGTRecord], description: 
     return MajorityGlosser.train(train, description)
 
 
-def neural_trainer(minutes: float, hidden: int = 128, progress: Callable[[str], None] | None = None) -> Trainer:
-    """A trainer of the neural glosser from scratch within ``minutes`` per task,
-    selecting the model on a held-out tenth of the training data."""
+SMALL_DATA_SENTENCES = 200  # below this, holding sentences out costs more than model selection gains
+
+
+def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> Trainer:
+    """A trainer of the neural glosser within ``minutes`` per task: from
+    scratch, or fine-tuned from the pretrained model ``base``.
+
+    The model is selected on a held-out tenth of the training data. Languages
+    with fewer than :data:`SMALL_DATA_SENTENCES` sentences (Gitksan has 31)
+    train on all of them, in small batches, for a fixed number of epochs, and
+    trust the memory for every form seen in training.
+    """
 
     def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
         import tempfile
 
-        from .models.neural import TrainingSettings, train_glosser
+        from .models.neural import NeuralGlosser, TrainingSettings, train_glosser
 
-        fit_on, validation = split_validation(train)
-        settings = TrainingSettings(epochs=60, patience=100, batch_size=32, max_minutes=minutes, learning_rate=3e-3)
+        settings = TrainingSettings(epochs=60, patience=100, batch_size=32, max_minutes=minutes,
+                                    learning_rate=3e-3 if base is None else 1.5e-3)
+        if len(train) < SMALL_DATA_SENTENCES:
+            fit_on, validation = train, []
+            settings.epochs, settings.batch_size = 300, 8
+            description += " (all of it; too small to hold sentences out)"
+        else:
+            fit_on, validation = split_validation(train)
+            description += " (90%; last 10% held out for model selection)"
+        start = NeuralGlosser.from_pretrained(base) if base is not None else None
         with tempfile.TemporaryDirectory() as work:
-            return train_glosser(fit_on, validation, Path(work) / "model", settings,
-                                 description=f"{description} (90%; last 10% held out for model selection)",
-                                 network_options={"hidden": hidden}, progress=progress,
+            return train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
+                                 description=description, network_options={"hidden": hidden}, progress=progress,
                                  save=False)  # run_task saves the model where the results go
 
     return train_neural

@@ -23,6 +23,9 @@ from ..records import IGTRecord
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
 UNKNOWN_GLOSS = "[UNK]"
+#: The multilingual model shipped inside the package (see its README.md for
+#: how it was made); used when no model is named.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "default-model"
 #: model_type -> where its class lives; imported only when such a model is
 #: loaded, so that commands which never touch a neural model never import torch.
 MODEL_TYPES = {
@@ -64,9 +67,9 @@ class Glosser(ABC):
         """Build the model from a checked directory and its parsed config."""
 
     @staticmethod
-    def from_pretrained(directory: str | os.PathLike) -> Glosser:
-        """Load any autogloss model: a local directory or a hub id."""
-        directory = resolve_model_path(directory)
+    def from_pretrained(directory: str | os.PathLike | None = None) -> Glosser:
+        """Load any autogloss model: a local directory, a hub id, or (None) the packaged default model."""
+        directory = resolve_model_path(DEFAULT_MODEL_DIR if directory is None else directory)
         config = read_config(directory)
         model_type = config.get("model_type")
         if model_type not in MODEL_TYPES:

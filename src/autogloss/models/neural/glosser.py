@@ -208,10 +208,13 @@ class NeuralGlosser(Glosser):
         return outputs
 
     # -- saving and loading ----------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
+    def save_pretrained(self, directory: str | os.PathLike, dtype: torch.dtype = torch.float32) -> None:
+        """Save in the Hugging Face layout. ``dtype=torch.float16`` halves the
+        weights file (for shipping); loading always computes in float32."""
         config = {
             "model_type": self.model_type,
             "autogloss_version": __version__,
+            "torch_dtype": str(dtype).removeprefix("torch."),
             "network": self.network.config.to_json(),
             "memory_thresholds": self.memory_thresholds,
             "info": self.info,
@@ -219,7 +222,8 @@ class NeuralGlosser(Glosser):
         with atomic_directory(directory) as staging:
             (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
             (staging / VOCAB_NAME).write_text(json.dumps(self.vocabs.to_json(), ensure_ascii=False), encoding="utf-8")
-            state = {name: tensor.detach().contiguous() for name, tensor in self.network.state_dict().items()}
+            state = {name: tensor.detach().to(dtype).contiguous() if tensor.is_floating_point() else tensor.detach().contiguous()
+                     for name, tensor in self.network.state_dict().items()}
             save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "autogloss": __version__})
             if self.memory is not None:
                 (staging / MEMORY_NAME).write_text(json.dumps(self.memory.tables(), ensure_ascii=False), encoding="utf-8")
@@ -313,8 +317,11 @@ and where it attends segments the word. Both can copy a translation word as a gl
 - Languages: {len(glosser.vocabs.languages) - 2:,}; gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}
 - Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
 - Training: {info.get("training", "unspecified")}
+- Made with: {f"`{info['command']}`" if info.get("command") else "the autogloss Python API"}
 
 ## Dev scores (official SIGMORPHON 2023 scorer, percent)
+
+Scored on: {info.get("dev_data", "the dev data given to training")}.
 
 {score_lines or "not recorded"}
 

@@ -1,8 +1,9 @@
 """Training the neural glosser: batches, early stopping, checkpoints that resume.
 
-A run saves a checkpoint (weights, optimiser, progress, best score so far)
-after every epoch, atomically; started again with the same output directory
-it resumes from there. The best model by dev score is what is kept.
+A run saves a checkpoint (weights, optimiser, progress within the epoch,
+best state so far) after every epoch and every few minutes inside long
+epochs, atomically; started again with the same output directory it resumes
+from there. The best model by dev score is what is kept.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class TrainingSettings:
     warmup: float = 0.0       # share of the planned steps spent warming the learning rate up
     decay_start: float = 0.6  # share of the planned steps after which it decays
     final_lr_share: float = 0.05
+    checkpoint_minutes: float = 10.0  # within an epoch, save a checkpoint this often
 
 
 def learning_rate_factor(progress: float, settings: TrainingSettings) -> float:
@@ -118,6 +120,90 @@ def _save_checkpoint(directory: Path, glosser: NeuralGlosser, optimiser, state: 
         (staging / "progress.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
 
 
+def _epoch_batches(examples: list[Example], settings: TrainingSettings, epoch: int) -> list[list[Example]]:
+    """The batches of one epoch, in an order fixed by seed and epoch, so a run
+    resumed in the middle of an epoch sees the same batches as one never stopped."""
+    return batches(examples, settings.batch_size, random.Random(settings.seed * 100_003 + epoch))
+
+
+def _format_record(record: dict) -> str:
+    return " ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
+
+
+class _Run:
+    """The mutable progress of one training run; ``state`` is what a checkpoint stores."""
+
+    def __init__(self, glosser: NeuralGlosser, optimiser, checkpoint: Path, settings: TrainingSettings,
+                 progress: Callable[[str], None] | None):
+        self.glosser, self.optimiser, self.checkpoint = glosser, optimiser, checkpoint
+        self.settings, self.progress = settings, progress
+        self.state = {"epoch": 0, "step": 0, "epoch_loss": 0.0, "epoch_steps": 0, "best_score": -1.0,
+                      "best_epoch": 0, "history": [], "seconds": 0.0, "planned_epochs": float(settings.epochs)}
+        self.best_network = None
+        self.started = time.perf_counter()
+        self.last_saved = time.perf_counter()
+
+    def resume(self) -> None:
+        if not (self.checkpoint / "state.pt").is_file():
+            return
+        saved = torch.load(self.checkpoint / "state.pt", weights_only=False)
+        self.glosser.network.load_state_dict(saved["network"])
+        self.optimiser.load_state_dict(saved["optimiser"])
+        self.best_network = saved.get("best_network")
+        self.state = json.loads((self.checkpoint / "progress.json").read_text(encoding="utf-8"))
+        self.started = time.perf_counter() - self.state["seconds"]
+        if self.progress:
+            where = f" step {self.state['step']}" if self.state["step"] else ""
+            self.progress(f"resumed from epoch {self.state['epoch']}{where}")
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def save(self) -> None:
+        self.state["seconds"] = self.elapsed()
+        _save_checkpoint(self.checkpoint, self.glosser, self.optimiser, {**self.state, "best_network": self.best_network})
+        self.last_saved = time.perf_counter()
+
+    def out_of_time(self) -> bool:
+        limit = self.settings.max_minutes
+        return limit is not None and self.elapsed() > 60 * limit * 1.02
+
+    def plan(self, epochs_done: float) -> None:
+        """Fit the learning-rate schedule to the epochs the time budget allows."""
+        if self.settings.max_minutes is not None and epochs_done > 0:
+            affordable = 60 * self.settings.max_minutes / max(self.elapsed(), 1e-6) * epochs_done
+            self.state["planned_epochs"] = max(min(float(self.settings.epochs), affordable), min(epochs_done, 1.0))
+
+    def train_step(self, chunk: list[Example], epoch_share: float) -> None:
+        progress_share = (self.state["epoch"] + epoch_share) / max(self.state["planned_epochs"], 1e-9)
+        for group in self.optimiser.param_groups:
+            group["lr"] = self.settings.learning_rate * learning_rate_factor(min(progress_share, 1.0), self.settings)
+        loss = batch_loss(self.glosser, chunk)
+        self.optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.glosser.network.parameters(), self.settings.clip)
+        self.optimiser.step()
+        self.state["step"] += 1
+        self.state["epoch_loss"] += loss.item()
+        self.state["epoch_steps"] += 1
+
+    def end_epoch(self, dev: list[IGTRecord], evaluate: bool, share: float = 1.0) -> dict:
+        """Close the epoch, or the ``share`` of it that was run: score dev, keep the best."""
+        complete = share >= 1.0
+        record = {"epoch": self.state["epoch"] + 1 if complete else round(self.state["epoch"] + share, 3),
+                  "loss": self.state["epoch_loss"] / max(self.state["epoch_steps"], 1)}
+        self.state.update(step=0, epoch_loss=0.0, epoch_steps=0)
+        if complete:
+            self.state["epoch"] += 1
+        if dev and evaluate:
+            record.update(dev_score(self.glosser, dev))
+            if record["score"] > self.state["best_score"]:
+                self.state["best_score"], self.state["best_epoch"] = record["score"], record["epoch"]
+                self.best_network = {k: v.detach().clone() for k, v in self.glosser.network.state_dict().items()}
+        self.state["history"].append(record)
+        return record
+
+
 def fit(
     glosser: NeuralGlosser,
     train: list[IGTRecord],
@@ -127,67 +213,51 @@ def fit(
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Train ``glosser`` in place on ``train``, keeping the best state by ``dev``
-    score and saving a checkpoint into the directory ``checkpoint`` after every
-    epoch (resumed from when present); returns a training summary. Without
-    dev records the last epoch is kept."""
-    checkpoint = Path(checkpoint)
+    score; returns a training summary. Without dev records the last state is kept.
+
+    A checkpoint goes into the directory ``checkpoint`` after every epoch and,
+    within long epochs, every ``settings.checkpoint_minutes``; a run started
+    again with the same directory resumes from it, mid-epoch included. With
+    ``settings.max_minutes`` the learning-rate schedule is fitted to the
+    time budget and training stops when it is spent.
+    """
     torch.manual_seed(settings.seed)
-    rng = random.Random(settings.seed)
     examples = [e for e in glosser.encode(train, with_targets=True) if any(e.targets)]
     optimiser = torch.optim.AdamW(glosser.network.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
-    state = {"epoch": 0, "best_score": -1.0, "best_epoch": 0, "history": [], "seconds": 0.0,
-             "planned_epochs": settings.epochs}
-    best_network = None
-    if (checkpoint / "state.pt").is_file():
-        saved = torch.load(checkpoint / "state.pt", weights_only=False)
-        glosser.network.load_state_dict(saved["network"])
-        optimiser.load_state_dict(saved["optimiser"])
-        best_network = saved.get("best_network")
-        state = json.loads((checkpoint / "progress.json").read_text(encoding="utf-8"))
-        rng = random.Random(settings.seed + state["epoch"])
-        if progress:
-            progress(f"resumed from epoch {state['epoch']}")
-    started = time.perf_counter() - state["seconds"]
-    while state["epoch"] < state["planned_epochs"]:
+    run = _Run(glosser, optimiser, Path(checkpoint), settings, progress)
+    run.resume()
+    state = run.state
+    while state["epoch"] < state["planned_epochs"] and not run.out_of_time():
         glosser.network.train()
-        total, count = 0.0, 0
-        epoch_batches = batches(examples, settings.batch_size, rng)
-        for step, chunk in enumerate(epoch_batches):
-            progress_share = (state["epoch"] + step / len(epoch_batches)) / state["planned_epochs"]
-            for group in optimiser.param_groups:
-                group["lr"] = settings.learning_rate * learning_rate_factor(progress_share, settings)
-            loss = batch_loss(glosser, chunk)
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(glosser.network.parameters(), settings.clip)
-            optimiser.step()
-            total, count = total + loss.item(), count + 1
-        state["epoch"] += 1
-        record = {"epoch": state["epoch"], "loss": total / max(count, 1)}
-        if dev and state["epoch"] % settings.evaluate_every == 0:
-            record.update(dev_score(glosser, dev))
-            if record["score"] > state["best_score"]:
-                state["best_score"], state["best_epoch"] = record["score"], state["epoch"]
-                best_network = {k: v.detach().clone() for k, v in glosser.network.state_dict().items()}
-        state["history"].append(record)
-        state["seconds"] = time.perf_counter() - started
-        if state["epoch"] == 1 and settings.max_minutes is not None:
-            # Fit the learning-rate schedule to the epochs the time budget allows.
-            affordable = int(60 * settings.max_minutes / max(state["seconds"], 1e-6))
-            state["planned_epochs"] = max(min(settings.epochs, affordable), 1)
-        out_of_time = settings.max_minutes is not None and state["seconds"] > 60 * settings.max_minutes * 1.05
-        stalled = dev and state["epoch"] - state["best_epoch"] >= settings.patience and state["epoch"] >= settings.min_epochs
-        _save_checkpoint(checkpoint, glosser, optimiser, {**state, "best_network": best_network})
+        epoch_batches = _epoch_batches(examples, settings, state["epoch"])
+        for index in range(state["step"], len(epoch_batches)):
+            run.train_step(epoch_batches[index], index / len(epoch_batches))
+            if state["epoch"] == 0 and index + 1 == min(200, len(epoch_batches) // 4):
+                run.plan((index + 1) / len(epoch_batches))  # an early estimate, refined after the epoch
+            if state["epoch"] + (index + 1) / len(epoch_batches) >= state["planned_epochs"] or run.out_of_time():
+                break
+            if time.perf_counter() - run.last_saved > 60 * settings.checkpoint_minutes:
+                run.save()
+        share = state["step"] / len(epoch_batches)
+        last = run.out_of_time() or state["epoch"] + share >= state["planned_epochs"]
+        record = run.end_epoch(dev, evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0, share=share)
+        if record["epoch"] == 1:
+            run.plan(1.0)  # the first epoch's time, dev scoring included, fixes the schedule
+        stalled = (dev and record["epoch"] - state["best_epoch"] >= settings.patience
+                   and record["epoch"] >= settings.min_epochs)
+        if share < 1.0 or stalled:
+            state["planned_epochs"] = min(state["planned_epochs"], state["epoch"])  # done: resuming ends at once
+        run.save()
         if progress:
-            progress(" ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items()))
-        if out_of_time or stalled:
+            progress(_format_record(record))  # after saving: a run stopped here resumes after this epoch
+        if stalled:
             break
-    if best_network is not None:
-        glosser.network.load_state_dict(best_network)
+    if run.best_network is not None:
+        glosser.network.load_state_dict(run.best_network)
     glosser.network.eval()
-    return {"epochs": state["epoch"], "best_epoch": state["best_epoch"], "best_dev_score": state["best_score"],
-            "seconds": round(state["seconds"], 1), "history": state["history"], "settings": asdict(settings)}
+    return {"epochs": state["history"][-1]["epoch"] if state["history"] else 0, "best_epoch": state["best_epoch"], "best_dev_score": state["best_score"],
+            "seconds": round(run.elapsed(), 1), "history": state["history"], "settings": asdict(settings)}
 
 
 def train_glosser(
@@ -202,6 +272,9 @@ def train_glosser(
     max_forms: int | None = None,
     progress: Callable[[str], None] | None = None,
     save: bool = True,
+    dtype: torch.dtype = torch.float32,
+    memory: bool = True,
+    extra_info: dict | None = None,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -217,9 +290,21 @@ def train_glosser(
         glosser = base
         added = glosser.extend_vocabularies(train)
         origin = f"{base.info.get('name', 'a pretrained autogloss model')} (vocabulary grown by {added})"
-    glosser.remember(train)
+    # The memory is keyed by form alone: right for one language, not for a
+    # multilingual corpus, where the same string means different things.
+    if memory:
+        glosser.remember(train)
+    else:
+        glosser.memory = None
     summary = fit(glosser, train, dev, checkpoint_dir(model_dir), settings, progress)
-    thresholds = tune_memory(glosser, dev) if dev else {}
+    if dev:
+        thresholds = tune_memory(glosser, dev)
+    elif glosser.memory is not None:
+        # Nothing to tune on: trust the memory for every form seen in training,
+        # which on the shared-task languages never lost to the network alone.
+        thresholds = glosser.memory_thresholds = {"morphemes": 0.0, "words": 0.0}
+    else:
+        thresholds = {}
     scores = dev_score(glosser, dev) if dev else {}
     licenses = sorted({r.license for r in train if r.license})
     glosser.info.update({
@@ -231,8 +316,9 @@ def train_glosser(
                      f"{summary['seconds']:.0f} s; memory thresholds {thresholds}"),
         "dev_scores": {k: v for k, v in scores.items() if k != "score"},
         "history": summary["history"],
+        **(extra_info or {}),
     })
     if save:
-        glosser.save_pretrained(model_dir)
+        glosser.save_pretrained(model_dir, dtype=dtype)
     shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
     return glosser
