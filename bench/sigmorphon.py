@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from autogloss.corpus.sources import SHARED_TASK_LANGUAGES
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
 from autogloss.models.base import DEFAULT_MODEL_DIR
@@ -51,6 +52,15 @@ def describe(model: str, minutes: float, pretrained: Path) -> str:
     }[model]
 
 
+def merged_rows(previous: Path, new_rows: list[dict]) -> list[dict]:
+    """The new task results, plus the earlier ones of tasks not re-run (so a
+    run with ``--language`` updates its languages' rows and keeps the rest)."""
+    rows = {(r["language"], r["track"]): r for r in (json.loads(previous.read_text()) if previous.is_file() else [])}
+    rows.update({(r["language"], r["track"]): r for r in new_rows})
+    order = {iso: index for index, iso in enumerate(SHARED_TASK_LANGUAGES)}
+    return [rows[key] for key in sorted(rows, key=lambda key: (order.get(key[0], len(order)), key))]
+
+
 def run_model(model: str, args: argparse.Namespace) -> None:
     data_dir = find_data_dir(args.data_dir)
     work = args.out / f".{model}-work"
@@ -59,24 +69,31 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     trainer = trainer_for(model, args.minutes, args.pretrained)
     results = run_shared_task(data_dir, work, trainer, model, progress=print, **kwargs)
     elapsed = time.perf_counter() - started
+    rows = merged_rows(args.out / f"{model}-results.json", [r.to_json() for r in results])
     speed_rows = "\n".join(
-        f"| {r.iso} | {r.track} | {r.train_seconds:.1f} | {r.sentences_per_second:,.0f} |" for r in results)
+        f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} |" for r in rows)
     command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model != "majority" else "")
+    if args.language:
+        command += "".join(f" --language {iso}" for iso in args.language)
     report = (f"# SIGMORPHON 2023 benchmark: {model}\n\n"
               f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).\n"
-              f"Command: `{command}`; whole run {elapsed:.0f} s.\n"
+              f"Command: `{command}`; whole run {elapsed:.0f} s"
+              + (" (rows of other languages are from earlier runs)" if len(rows) > len(results) else "") + ".\n"
               f"{describe(model, args.minutes, args.pretrained)}\n\n"
-              + results_table(results, model)
+              + results_table(rows, model)
               + "\n| lang | track | training time (s) | glossing speed (sentences/s) |\n|---|---|---|---|\n"
               + speed_rows + "\n")
     with atomic_write(args.out / f"{model}-results.md") as handle:
         handle.write(report)
-    shutil.copy(work / f"{model}-results.json", args.out / f"{model}-results.json")
+    with atomic_write(args.out / f"{model}-results.json") as handle:
+        json.dump(rows, handle, indent=2)
     # The main model's test predictions go to predictions/, the others' to a subfolder.
     predictions = args.out / "predictions" / ("" if model == MAIN_MODEL else model)
     predictions.mkdir(parents=True, exist_ok=True)
     for path in (work / "predictions").glob("*-test-track*.txt"):
         shutil.copy(path, predictions / path.name)
+    if args.keep_models:  # e.g. for bench.speed; models are never committed
+        shutil.copytree(work / "models", args.keep_models, dirs_exist_ok=True)
     shutil.rmtree(work)
     print(report)
 
@@ -113,6 +130,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--language", action="append", help="only these languages (repeatable)")
+    parser.add_argument("--keep-models", type=Path, default=None, help="copy the trained models to this folder")
     args = parser.parse_args()
     for model in MODELS if args.model == "all" else [args.model]:
         run_model(model, args)

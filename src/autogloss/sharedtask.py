@@ -179,8 +179,10 @@ def run_shared_task(data_dir: Path, out_dir: Path, trainer: Trainer, model_name:
     return results
 
 
-def results_table(results: list[TaskResult], model_name: str) -> str:
-    """A markdown table of dev scores (percent) under both scorers."""
+def results_table(results: list[TaskResult] | list[dict], model_name: str) -> str:
+    """A markdown table of dev scores (percent) under both scorers, from task
+    results or their JSON form (:meth:`TaskResult.to_json`)."""
+    rows = [r.to_json() if isinstance(r, TaskResult) else r for r in results]
     lines = [
         f"## {model_name}: SIGMORPHON 2023 dev scores",
         "",
@@ -188,14 +190,15 @@ def results_table(results: list[TaskResult], model_name: str) -> str:
         "| morph acc (glosslm) | chrF++ | word acc 95% CI | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
-        low, high = r.official.word_accuracy_ci
+    for r in rows:
+        official, glosslm = r["official"], r["glosslm"]
+        low, high = official["word_accuracy_ci95"]
         lines.append(
-            f"| {r.iso} | {r.track} | {r.train_sentences:,} | {r.dev_sentences:,} | {r.official.word_accuracy:.2f} "
-            f"| {r.official.morpheme_accuracy:.2f} | {r.glosslm.word_accuracy:.2f} | {r.glosslm.morpheme_accuracy:.2f} "
-            f"| {r.official.chrf_pp:.2f} | {low:.1f}-{high:.1f} | {r.note} |"
+            f"| {r['language']} | {r['track']} | {r['train_sentences']:,} | {r['dev_sentences']:,} "
+            f"| {official['word_accuracy']:.2f} | {official['morpheme_accuracy']:.2f} | {glosslm['word_accuracy']:.2f} "
+            f"| {glosslm['morpheme_accuracy']:.2f} | {official['chrf_pp']:.2f} | {low:.1f}-{high:.1f} | {r['note']} |"
         )
-    if results:
-        lines += ["", f"Scorer signature (official): `{results[0].official.signature}`",
-                  f"Scorer signature (glosslm): `{results[0].glosslm.signature}`"]
+    if rows:
+        lines += ["", f"Scorer signature (official): `{rows[0]['official']['signature']}`",
+                  f"Scorer signature (glosslm): `{rows[0]['glosslm']['signature']}`"]
     return "\n".join(lines) + "\n"
