@@ -14,7 +14,10 @@ the same network and budget with and without multilingual pretraining.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -61,14 +64,16 @@ def merged_rows(previous: Path, new_rows: list[dict]) -> list[dict]:
     return [rows[key] for key in sorted(rows, key=lambda key: (order.get(key[0], len(order)), key))]
 
 
-def run_model(model: str, args: argparse.Namespace) -> None:
-    data_dir = find_data_dir(args.data_dir)
-    work = args.out / f".{model}-work"
-    started = time.perf_counter()
-    kwargs = {"languages": args.language} if args.language else {}
-    trainer = trainer_for(model, args.minutes, args.pretrained)
-    results = run_shared_task(data_dir, work, trainer, model, progress=print, **kwargs)
-    elapsed = time.perf_counter() - started
+@contextlib.contextmanager
+def results_lock(results_dir: Path):
+    """Serialise read-merge-write of the results files between parallel runs."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with open(results_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
     rows = merged_rows(args.out / f"{model}-results.json", [r.to_json() for r in results])
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} |" for r in rows)
@@ -87,6 +92,19 @@ def run_model(model: str, args: argparse.Namespace) -> None:
         handle.write(report)
     with atomic_write(args.out / f"{model}-results.json") as handle:
         json.dump(rows, handle, indent=2)
+    return report
+
+
+def run_model(model: str, args: argparse.Namespace) -> None:
+    data_dir = find_data_dir(args.data_dir)
+    work = args.out / f".{model}-work-{os.getpid()}"  # runs on other languages may go on in parallel
+    started = time.perf_counter()
+    kwargs = {"languages": args.language} if args.language else {}
+    trainer = trainer_for(model, args.minutes, args.pretrained)
+    results = run_shared_task(data_dir, work, trainer, model, progress=print, **kwargs)
+    elapsed = time.perf_counter() - started
+    with results_lock(args.out):
+        report = write_results(model, args, results, elapsed)
     # The main model's test predictions go to predictions/, the others' to a subfolder.
     predictions = args.out / "predictions" / ("" if model == MAIN_MODEL else model)
     predictions.mkdir(parents=True, exist_ok=True)
@@ -134,11 +152,12 @@ def main() -> None:
     args = parser.parse_args()
     for model in MODELS if args.model == "all" else [args.model]:
         run_model(model, args)
-    ablation = ablation_table(args.out)
-    if ablation:
-        with atomic_write(args.out / "pretraining-ablation.md") as handle:
-            handle.write(ablation)
-        print(ablation)
+    with results_lock(args.out):
+        ablation = ablation_table(args.out)
+        if ablation:
+            with atomic_write(args.out / "pretraining-ablation.md") as handle:
+                handle.write(ablation)
+    print(ablation or "")
 
 
 if __name__ == "__main__":
