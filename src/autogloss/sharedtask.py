@@ -71,9 +71,12 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
             description += " (90%; last 10% held out for model selection)"
         start = NeuralGlosser.from_pretrained(base) if base is not None else None
         with tempfile.TemporaryDirectory() as work:
-            return train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
-                                 description=description, network_options={"hidden": hidden}, progress=progress,
-                                 save=False)  # run_task saves the model where the results go
+            glosser = train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
+                                    description=description, network_options={"hidden": hidden}, progress=progress,
+                                    save=False)  # run_task saves the model where the results go
+        # Selection is over: the memory may now count the held-out sentences too.
+        glosser.remember(train)
+        return glosser
 
     return train_neural
 
