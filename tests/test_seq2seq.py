@@ -322,3 +322,30 @@ def test_training_in_two_processes_keeps_the_weights_identical(tmp_path):
     assert ranks[0]["steps"].startswith("6 steps") and ranks[0]["steps"].endswith("2 processes")
     assert ranks[0]["checksum"] == ranks[1]["checksum"]
     assert (tmp_path / "model" / "model.safetensors").is_file()  # written once, by the first process
+
+
+def test_pretraining_on_the_corpus_sees_both_settings_of_each_sentence(tmp_path, mini_data):
+    from autogloss.corpus import read_corpus
+
+    done = run_cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus")
+    assert done.returncode == 0, done.stderr
+    flags = {prompt_input(r).segmented for r in read_corpus(tmp_path / "corpus", ["train"])}
+    assert flags == {"yes", "no"}  # the "/seg" and "/unseg" copies of each shared-task sentence
+    done = run_cli("pretrain", "--backend", "seq2seq", "--corpus", tmp_path / "corpus", "--out", tmp_path / "model",
+                   "--hidden", "16", "--epochs", "1", "--validation-size", "2", "--batch-size", "4")
+    assert done.returncode == 0, done.stderr
+    glosser = load_backend(tmp_path / "model", "seq2seq")
+    assert glosser.model.config.d_model == 16 and "corpus" in glosser.info["trained_on"]
+
+
+def test_shared_task_trainer_runs_a_task(tmp_path, mini_data):
+    from autogloss.models.seq2seq.glosser import GenerationSettings
+    from autogloss.models.seq2seq.training import seq2seq_trainer
+    from autogloss.sharedtask import load_task, run_task
+
+    trainer = seq2seq_trainer(0.05, TINY, generation=GenerationSettings(beams=1, length_factor=1, length_margin=8))
+    result = run_task(load_task(mini_data, "ddo", 2), trainer, tmp_path / "run", "seq2seq")
+    assert result.dev_sentences == 2 and 0 <= result.official.morpheme_accuracy <= 100
+    assert (tmp_path / "run" / "models" / "seq2seq-ddo-track2" / "model.safetensors").is_file()
+    predicted = list(read_sigmorphon(tmp_path / "run" / "predictions" / "ddo-test-track2.txt"))
+    assert len(predicted) == 1 and check_alignment(predicted[0]) == []

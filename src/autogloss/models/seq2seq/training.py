@@ -46,7 +46,7 @@ class Seq2SeqTrainingSettings:
     weight_decay: float = 0.01
     warmup: float = 0.05  # share of the planned steps, or a step count when >= 1
     patience: int = 5  # evaluations without a better dev chrF++ before stopping
-    eval_steps: int | None = None  # evaluate (and checkpoint) this often; None: once per epoch
+    eval_steps: int | None = None  # evaluate (and checkpoint) this often, at least once an epoch
     eval_beams: int = 1  # dev scoring during training is greedy: cheaper, same ranking in practice
     checkpoint_minutes: float = 10.0  # also checkpoint this often between evaluations
     gradient_accumulation: int = 1
@@ -198,7 +198,8 @@ def _training_arguments(settings: Seq2SeqTrainingSettings, output_dir: Path, ste
     from transformers import Seq2SeqTrainingArguments
 
     on_gpu = torch.cuda.is_available()
-    eval_steps = settings.eval_steps or max(1, steps_per_epoch)
+    # At least once an epoch, and more often where asked (an epoch of a large corpus is hours on a CPU).
+    eval_steps = min(settings.eval_steps or steps_per_epoch, max(1, steps_per_epoch))
     return Seq2SeqTrainingArguments(
         output_dir=str(output_dir),
         per_device_train_batch_size=settings.batch_size, per_device_eval_batch_size=settings.batch_size,
@@ -333,3 +334,36 @@ def dev_scores(glosser: Seq2SeqGlosser, dev: list[IGTRecord]) -> dict[str, float
     result = evaluate_records(dev, list(glosser.gloss(inputs)), "official", bootstrap_samples=0)
     return {"word_accuracy": result.word_accuracy, "morpheme_accuracy": result.morpheme_accuracy,
             "chrf_pp": result.chrf_pp}
+
+
+def seq2seq_trainer(minutes: float, model_options: dict | None = None, base: str | Path | None = None,
+                    settings: Seq2SeqTrainingSettings | None = None, generation: GenerationSettings | None = None,
+                    progress: Callable[[str], None] | None = None):
+    """A shared-task trainer (see :mod:`autogloss.sharedtask`) of seq2seq
+    glossers within ``minutes`` per task: a new T5 (``model_options``), or
+    ``base`` fine-tuned. As for the neural glosser, the last tenth of the
+    training data selects the model; languages with fewer than
+    ``SMALL_DATA_SENTENCES`` sentences train on all of it, without selection."""
+    from dataclasses import replace
+
+    from ...sharedtask import SMALL_DATA_SENTENCES, split_validation
+
+    def train_one(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Seq2SeqGlosser:
+        import tempfile
+
+        # A fixed warm-up: a share of 1000 planned epochs would outlast the time budget.
+        chosen = replace(settings or Seq2SeqTrainingSettings(epochs=1000, patience=10, batch_size=16,
+                                                             learning_rate=1e-3, warmup=50), max_minutes=minutes)
+        if len(train) < SMALL_DATA_SENTENCES:
+            fit_on, validation = train, []
+            description += " (all of it; too small to hold sentences out)"
+        else:
+            fit_on, validation = split_validation(train)
+            description += " (90%; last 10% held out for model selection)"
+        start = Seq2SeqGlosser.load(base) if base is not None else None
+        with tempfile.TemporaryDirectory() as work:
+            return train_seq2seq(fit_on, validation, Path(work) / "model", chosen, base=start,
+                                 new_model_options=model_options, generation=generation, description=description,
+                                 progress=progress, save=False)  # run_task saves the model where the results go
+
+    return train_one
