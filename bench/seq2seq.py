@@ -27,7 +27,9 @@ for ``--neural-minutes``, default 1, on the first language); ``--skip-training``
    scores come from ``neural-results.json`` when it is there.
 2. Speed: the ByT5-base architecture (GlossLM's: d_model 1536, d_ff 3968,
    18 encoder / 6 decoder layers, 12 heads, d_kv 64, 384 ids; random
-   weights, nothing downloaded) glosses real dev prompts of 200-400 bytes,
+   weights, nothing downloaded; transformers 5 shares the output layer's
+   weights with the input embedding, where ByT5 has its own 0.6M, which
+   changes no computation) glosses real dev prompts of 200-400 bytes,
    forced to write exactly as many bytes as the gold gloss line (60-100),
    greedily and with 3 beams, one sentence at a time; the packaged neural
    model glosses the same sentences one at a time, so the table gives the

@@ -349,3 +349,26 @@ def test_shared_task_trainer_runs_a_task(tmp_path, mini_data):
     assert (tmp_path / "run" / "models" / "seq2seq-ddo-track2" / "model.safetensors").is_file()
     predicted = list(read_sigmorphon(tmp_path / "run" / "predictions" / "ddo-test-track2.txt"))
     assert len(predicted) == 1 and check_alignment(predicted[0]) == []
+
+
+def test_a_byt5_checkpoint_keeps_its_own_output_layer(tmp_path):
+    """ByT5 and GlossLM have an output layer apart from the input embedding
+    (tie_word_embeddings false); loading must not tie the two."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    config = T5Config(vocab_size=384, d_model=16, d_ff=32, d_kv=8, num_layers=1, num_heads=2,
+                      feed_forward_proj="gated-gelu", decoder_start_token_id=0)
+    model = T5ForConditionalGeneration(config)
+    state = {k: v.clone().contiguous() for k, v in model.state_dict().items() if "embed_tokens" not in k}
+    state["lm_head.weight"] = torch.randn(384, 16)
+    model.save_pretrained(tmp_path / "byt5")
+    save_file(state, str(tmp_path / "byt5" / "model.safetensors"), metadata={"format": "pt"})
+    saved = json.loads((tmp_path / "byt5" / "config.json").read_text())
+    saved.pop("scale_decoder_outputs", None)  # transformers 5 writes it; ByT5's config.json predates it
+    (tmp_path / "byt5" / "config.json").write_text(json.dumps({**saved, "tie_word_embeddings": False}))
+    loaded = load_backend(tmp_path / "byt5", "seq2seq").model
+    assert torch.equal(loaded.lm_head.weight, state["lm_head.weight"])
+    assert torch.equal(loaded.shared.weight, state["shared.weight"])
+    assert not loaded.config.scale_decoder_outputs  # T5 v1.1 / ByT5: no output scaling

@@ -85,22 +85,21 @@ def byte_tokenizer():
 
 def new_t5(d_model: int = 256, layers: int = 4, decoder_layers: int | None = None, heads: int = 4,
            d_ff: int | None = None, d_kv: int | None = None, dropout: float = 0.1):
-    """A randomly initialised byte-level T5 (ByT5's vocabulary and
-    conventions: gated-GELU, untied output layer), e.g. to train from scratch."""
+    """A randomly initialised byte-level T5 (ByT5's vocabulary and gated-GELU
+    feed-forward layers), e.g. to train from scratch.
+
+    transformers 5 ties every T5's output layer to its input embedding; a
+    tied model needs T5's original d_model^-0.5 scaling of the decoder
+    output (left on here), or its first logits spread over sqrt(d_model) and
+    training starts from a loss near 150 instead of ln(384) = 6.
+    """
     from transformers import T5Config, T5ForConditionalGeneration
 
     config = T5Config(vocab_size=BYT5_VOCAB_SIZE, d_model=d_model, d_ff=d_ff or 2 * d_model,
                       d_kv=d_kv or max(d_model // heads, 8), num_layers=layers,
                       num_decoder_layers=decoder_layers or layers, num_heads=heads, dropout_rate=dropout,
-                      feed_forward_proj="gated-gelu", tie_word_embeddings=False, pad_token_id=0,
-                      eos_token_id=1, decoder_start_token_id=0)
-    model = T5ForConditionalGeneration(config)
-    # transformers draws an untied output layer with standard deviation 1: on
-    # unit-scale hidden states that gives logits of spread sqrt(d_model) and a
-    # first loss near 150 instead of ln(384) = 6. Scaled by d_model^-0.5, the
-    # logits start at unit spread and training starts where it should.
-    torch.nn.init.normal_(model.lm_head.weight, std=d_model ** -0.5)
-    return model
+                      feed_forward_proj="gated-gelu", pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    return T5ForConditionalGeneration(config)
 
 
 def _first_line(error: Exception) -> str:
