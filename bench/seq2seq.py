@@ -246,7 +246,7 @@ def speed_table(rows: list[dict]) -> list[str]:
 
 def report(args: argparse.Namespace, results: list[TaskResult], speed: list[dict], elapsed: float) -> str:
     command = "python -m bench.seq2seq " + " ".join(sys.argv[1:])
-    parts = [f"# SIGMORPHON 2023 benchmark: seq2seq backend (byte-level T5, GlossLM prompt)", "",
+    parts = ["# SIGMORPHON 2023 benchmark: seq2seq backend (byte-level T5, GlossLM prompt)", "",
              f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).",
              f"Command: `{command.strip()}`; whole run {elapsed:.0f} s.", ""]
     if results:
@@ -303,8 +303,7 @@ def main() -> None:
         handle.write(text)
     with atomic_write(args.out / f"{MODEL_NAME}-results.json") as handle:
         json.dump({"date": today(), "machine": machine_description(), "torch_threads": torch.get_num_threads(),
-                   "command": "python -m bench.seq2seq " + " ".join(sys.argv[1:]), "settings": vars(args) | {
-                       "out": str(args.out), "data_dir": str(args.data_dir)},
+                   "command": "python -m bench.seq2seq " + " ".join(sys.argv[1:]), "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                    "tasks": [r.to_json() for r in results], "speed": speed}, handle, indent=2)
     print(text)
 

@@ -277,8 +277,30 @@ def test_a_killed_training_run_resumes_from_its_last_checkpoint(tmp_path):
                             progress=messages.append)
     assert messages[0] == "resuming from checkpoint-4"
     assert not any(m.startswith(("step 1:", "step 2:", "step 3:", "step 4:")) for m in messages)
+    assert any(m.startswith("step 6: eval_loss") for m in messages)  # progress goes on after resuming
     assert glosser.info["training"].startswith("12 steps")  # 3 sentences x 4 epochs, as if never stopped
     assert (tmp_path / "model" / "model.safetensors").is_file() and not checkpoints.exists()
+
+
+def test_a_resumed_run_keeps_its_time_budget(tmp_path):
+    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
+
+    train = _records(tmp_path, TRAIN, "train")
+    settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, checkpoint_minutes=0.0)
+
+    def die_at_step_3(message):
+        if message.startswith("step 3:"):
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY, progress=die_at_step_3)
+    clock = tmp_path / ".model.checkpoint" / "checkpoint-2" / "clock.json"
+    assert json.loads(clock.read_text())["seconds"] > 0
+    clock.write_text(json.dumps({"seconds": 3600.0}))  # as if the first run had trained for an hour
+    settings.max_minutes = 30
+    glosser = train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY)
+    assert glosser.info["training"].startswith("3 steps")  # one more step, then the budget was spent
+    assert int(glosser.info["training"].split(" in ")[1].split(" s")[0]) >= 3600
 
 
 def test_missing_models_give_one_clear_line(tmp_path, monkeypatch):

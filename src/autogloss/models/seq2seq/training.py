@@ -16,6 +16,7 @@ writes the model.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -27,6 +28,7 @@ from pathlib import Path
 import torch
 
 from ...errors import AutoglossError
+from ...fileio import atomic_write
 from ...metrics import evaluate_records
 from ...records import IGTRecord
 from ..neural.training import checkpoint_dir
@@ -98,28 +100,25 @@ def _agree(decision: bool) -> bool:
     return bool(flag.item())
 
 
+CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, kept inside it
+
+
 def _callback_classes():
     from transformers import TrainerCallback
-    from transformers.trainer_callback import ExportableState
 
-    class Clock(TrainerCallback, ExportableState):
+    class Clock(TrainerCallback):
         """Stops training when the time budget is spent (after a last
         evaluation and checkpoint), and checkpoints every few minutes. The
-        time spent is saved in checkpoints, so a resumed run keeps its budget."""
+        time spent goes into each checkpoint, so a resumed run keeps its budget."""
 
-        def __init__(self, max_minutes: float | None = None, checkpoint_minutes: float = 10.0,
+        def __init__(self, max_minutes: float | None, checkpoint_minutes: float, spent_before: float = 0.0,
                      progress: Callable[[str], None] | None = None):
             self.max_minutes, self.checkpoint_minutes, self.progress = max_minutes, checkpoint_minutes, progress
-            self.spent_before = 0.0
-            self.started = time.perf_counter()
-            self.last_saved = time.perf_counter()
+            self.spent_before = spent_before
+            self.started = self.last_saved = time.perf_counter()
 
         def elapsed(self) -> float:
             return self.spent_before + time.perf_counter() - self.started
-
-        def state(self) -> dict:
-            return {"args": {"max_minutes": self.max_minutes, "checkpoint_minutes": self.checkpoint_minutes},
-                    "attributes": {"spent_before": self.elapsed()}}
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = self.last_saved = time.perf_counter()
@@ -136,6 +135,10 @@ def _callback_classes():
 
         def on_save(self, args, state, control, **kwargs):
             self.last_saved = time.perf_counter()
+            if state.is_world_process_zero:
+                folder = Path(args.output_dir) / f"{CHECKPOINT_PREFIX}{state.global_step}"
+                with atomic_write(folder / CLOCK_NAME) as handle:
+                    json.dump({"seconds": self.elapsed()}, handle)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if self.progress and state.is_world_process_zero and logs:
@@ -144,6 +147,14 @@ def _callback_classes():
                 self.progress(f"step {state.global_step}: {shown}")
 
     return Clock
+
+
+def _spent_seconds(checkpoint: Path | None) -> float:
+    """Training seconds recorded in a checkpoint (0 where none were)."""
+    try:
+        return float(json.loads((checkpoint / CLOCK_NAME).read_text(encoding="utf-8"))["seconds"])
+    except (TypeError, OSError, ValueError, KeyError):
+        return 0.0
 
 
 def last_complete_checkpoint(directory: Path) -> Path | None:
@@ -213,7 +224,7 @@ def _training_arguments(settings: Seq2SeqTrainingSettings, output_dir: Path, ste
         load_best_model_at_end=has_dev, metric_for_best_model="chrf", greater_is_better=True,
         predict_with_generate=True, generation_num_beams=settings.eval_beams,
         generation_max_length=generation_max_length,
-        restore_callback_states_from_checkpoint=True,
+        restore_callback_states_from_checkpoint=True,  # early stopping's count of evaluations without progress
         train_sampling_strategy="group_by_length",  # batches of similar length: less padding
         logging_steps=max(1, min(50, eval_steps)), report_to="none", disable_tqdm=True,
         seed=settings.seed, data_seed=settings.seed,
@@ -281,8 +292,10 @@ def train_seq2seq(
     max_generation = glosser.settings.max_new_tokens([prompt_input(r) for r in dev]) + 1 if dev else 64
     checkpoints = checkpoint_dir(model_dir)
     arguments = _training_arguments(settings, checkpoints, steps_per_epoch, bool(dev), max_generation)
+    resume_from = last_complete_checkpoint(checkpoints)
     Clock = _callback_classes()
-    callbacks = [Clock(settings.max_minutes, settings.checkpoint_minutes, progress)]
+    clock = Clock(settings.max_minutes, settings.checkpoint_minutes, _spent_seconds(resume_from), progress)
+    callbacks = [clock]
     if dev:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=settings.patience))
     trainer = Seq2SeqTrainer(
@@ -292,10 +305,8 @@ def train_seq2seq(
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our own callback, not print()
-    resume_from = last_complete_checkpoint(checkpoints)
     if resume_from is not None and progress and _is_main_process():
         progress(f"resuming from {resume_from.name}")
-    started = time.perf_counter()
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     except RuntimeError as error:
@@ -310,7 +321,7 @@ def train_seq2seq(
         "name": model_dir.name,
         "trained_on": description or f"{len(train):,} glossed sentences",
         "initialised_from": origin,
-        "training": (f"{state.global_step} steps ({state.epoch or 0:.2f} epochs) in {time.perf_counter() - started:.0f} s"
+        "training": (f"{state.global_step} steps ({state.epoch or 0:.2f} epochs) in {clock.elapsed():.0f} s"
                      + (f", best dev chrF++ {state.best_metric:.2f} at step {state.best_global_step}"
                         if state.best_metric is not None else "")
                      + ("" if world == 1 else f", {world} processes")),
