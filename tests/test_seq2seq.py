@@ -62,7 +62,14 @@ def test_prompt_segmented_flag_follows_what_the_record_says():
     assert flag_and_text(transcription="boqno") == ("unknown", "boqno")
     assert flag_and_text(transcription="boqno", segmentation="boqno") == ("unknown", "boqno")
     unknown = build_prompt(IGTRecord(id="1", transcription="boqno", translation="It formed.", metalanguage="Spanish"))
-    assert "Transcription segmented: unknown\nTranslation in Spanish: It formed.\nGlosses: " in unknown
+    assert unknown == ("Provide the glosses for the following transcription in an unknown language.\n\n"
+                       "Transcription in an unknown language: boqno\n"
+                       "Transcription segmented: unknown\n"
+                       "Translation in Spanish: It formed.\n"
+                       "Glosses: ")
+    # a translation whose language is not recorded: English, as in every source but Uspanteko's
+    assert "Translation in English: It formed.\n" in build_prompt(IGTRecord(id="1", transcription="x",
+                                                                            translation="It formed."))
 
 
 def test_declaring_what_is_known_about_the_transcription():
