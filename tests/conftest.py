@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# No test may reach the Hugging Face hub: every model is built or trained here.
+# Set before anything imports huggingface_hub, which reads it once; commands
+# run by the tests inherit it.
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -257,9 +257,38 @@ def _training_progress(message: str) -> None:
 EpochsOption = Annotated[int, typer.Option("--epochs", help="Most epochs to train")]
 MinutesOption = Annotated[Optional[float], typer.Option("--max-minutes", help="Stop after this much training time")]
 BatchOption = Annotated[int, typer.Option("--batch-size", help="Sentences per batch")]
-RateOption = Annotated[float, typer.Option("--learning-rate", help="Peak learning rate (AdamW)")]
 PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without a better dev score")]
 DevOption = Annotated[Optional[Path], typer.Option("--dev", help="Glossed dev file for early stopping")]
+# -- seq2seq backend options (GlossLM-compatible ByT5/T5 models; see models/seq2seq) --
+BackendOption = Annotated[str, typer.Option("--backend", help="auto (from the model directory), neural, or seq2seq (any ByT5/T5 directory or hub id, e.g. lecslab/glosslm)")]
+BeamsOption = Annotated[Optional[int], typer.Option("--beams", help="seq2seq: beam size (1: greedy; default: the model's, 3 as GlossLM)")]
+LoraOption = Annotated[bool, typer.Option("--lora/--no-lora", help="seq2seq: train a small LoRA adapter on the frozen base model, saved on its own")]
+LoraRankOption = Annotated[int, typer.Option("--lora-rank", help="seq2seq: LoRA rank")]
+OptionalRateOption = Annotated[Optional[float], typer.Option("--learning-rate", help="Peak learning rate (default: neural 3e-3, fine-tuning 1.5e-3; seq2seq 1e-3, fine-tuning 3e-4, LoRA 1e-3)")]
+
+
+def _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate, patience, lora=False, lora_rank=8):
+    from .models.seq2seq.training import Seq2SeqTrainingSettings
+
+    return Seq2SeqTrainingSettings(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size,
+                                   learning_rate=learning_rate, patience=patience, lora=lora, lora_rank=lora_rank)
+
+
+def _generation(beams: int | None, base=None):
+    """Generation settings of a seq2seq model, with --beams applied."""
+    from dataclasses import replace
+
+    from .models.seq2seq.glosser import GenerationSettings
+
+    settings = base.settings if base is not None else GenerationSettings()
+    return replace(settings, beams=beams) if beams else settings
+
+
+def _is_first_process() -> bool:
+    """False in the other processes of a torchrun / accelerate launch run, which must not report."""
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
 
 
 @app.command("train")
@@ -273,18 +302,27 @@ def train(
     epochs: EpochsOption = 40,
     max_minutes: MinutesOption = 10.0,
     batch_size: BatchOption = 32,
-    learning_rate: RateOption = 3e-3,
+    learning_rate: OptionalRateOption = None,
     patience: PatienceOption = 8,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network (seq2seq: the T5's d_model)")] = 128,
+    beams: BeamsOption = None,
 ) -> None:
     """Train a glossing model from scratch on one glossed file.
 
     A killed neural training run, started again with the same --out, resumes
     from its last checkpoint.
     """
-    if arch not in ("neural", "majority"):
-        raise AutoglossError(f"unknown --arch '{arch}' (available: neural, majority)")
+    if arch not in ("neural", "majority", "seq2seq"):
+        raise AutoglossError(f"unknown --arch '{arch}' (available: neural, majority, seq2seq)")
     records = _read_all(train_file, format, skip_invalid, "training data")
+    if arch == "seq2seq":
+        from .models.seq2seq.training import train_seq2seq
+
+        dev = _read_all(dev_file, format, skip_invalid, "dev data")
+        glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate or 1e-3, patience),
+                                new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
+                                generation=_generation(beams), description=str(train_file), progress=_training_progress)
+        return _print_trained(glosser, out_dir)
     if arch == "majority":
         from .models import MajorityGlosser
 
@@ -295,13 +333,15 @@ def train(
     from .models.neural import train_glosser
 
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
-    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate, patience),
+    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 3e-3, patience),
                             description=str(train_file), network_options={"hidden": hidden},
                             progress=_training_progress)
     _print_trained(glosser, out_dir)
 
 
 def _print_trained(glosser, out_dir: Path) -> None:
+    if not _is_first_process():
+        return
     scores = glosser.info.get("dev_scores") or {}
     shown = ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
     out.print(f"model saved to {out_dir} ({glosser.info.get('training')})" + (f"; dev {shown}" if shown else ""),
@@ -319,19 +359,36 @@ def finetune(
     epochs: EpochsOption = 40,
     max_minutes: MinutesOption = 10.0,
     batch_size: BatchOption = 32,
-    learning_rate: RateOption = 1.5e-3,
+    learning_rate: OptionalRateOption = None,
     patience: PatienceOption = 8,
+    backend: BackendOption = "auto",
+    lora: LoraOption = False,
+    lora_rank: LoraRankOption = 8,
+    beams: BeamsOption = None,
 ) -> None:
-    """Adapt a pretrained neural model to one language, with early stopping on --dev."""
-    from .models import load_glosser
+    """Adapt a pretrained model to one language, with early stopping on --dev.
+
+    Neural models, or with --backend seq2seq any ByT5/T5 glosser (e.g.
+    lecslab/glosslm), fully or (--lora) through a small adapter. Run under
+    torchrun / accelerate launch, seq2seq training uses every process.
+    """
+    from .models.base import load_backend
     from .models.neural import NeuralGlosser, train_glosser
 
-    base = load_glosser(model_dir)
-    if not isinstance(base, NeuralGlosser):
-        raise AutoglossError(f"{model_dir}: fine-tuning needs a neural model, not '{base.model_type}'")
+    base = load_backend(model_dir, backend)
     records = _read_all(train_file, format, skip_invalid, "training data")
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
-    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate, patience),
+    if base.model_type == "seq2seq":
+        from .models.seq2seq.training import train_seq2seq
+
+        rate = learning_rate or (1e-3 if lora else 3e-4)
+        glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, rate, patience, lora, lora_rank),
+                                base=base, generation=_generation(beams, base), description=str(train_file),
+                                progress=_training_progress)
+        return _print_trained(glosser, out_dir)
+    if not isinstance(base, NeuralGlosser):
+        raise AutoglossError(f"{model_dir}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'")
+    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 1.5e-3, patience),
                             base=base, description=str(train_file), progress=_training_progress)
     _print_trained(glosser, out_dir)
 
@@ -343,12 +400,14 @@ def pretrain(
     epochs: EpochsOption = 3,
     max_minutes: MinutesOption = 120.0,
     batch_size: BatchOption = 32,
-    learning_rate: RateOption = 3e-3,
+    learning_rate: OptionalRateOption = None,
     max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 8000,
     max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = 20000,
     validation_size: Annotated[int, typer.Option("--validation-size", help="Training sentences held out for model selection")] = 600,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
     dtype: Annotated[str, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = "float32",
+    backend: Annotated[str, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = "neural",
+    model_dir: Annotated[Optional[str], typer.Option("--model", help="seq2seq: continue from this ByT5/T5 directory or hub id (default: a new T5 of d_model --hidden)")] = None,
 ) -> None:
     """Train one multilingual model on the whole corpus (train and pretrain splits, both settings).
 
@@ -374,8 +433,23 @@ def pretrain(
     half = len(validation) // 2
     validation = validation[:half] + [r.replace(segmentation=None) if r.segmentation else r
                                       for r in validation[half:]]
+    if backend == "seq2seq":
+        from .models.base import load_backend
+        from .models.seq2seq.training import train_seq2seq
+
+        base = load_backend(model_dir, "seq2seq") if model_dir else None
+        settings = _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate or 1e-3,
+                                     patience=epochs)
+        settings.eval_steps = 2000  # an epoch of the corpus is hours on a CPU: select more often
+        glosser = train_seq2seq(train + extra, validation, out_dir, settings, base=base,
+                                new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
+                                description=f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
+                                            f"{len(train) + len(extra):,} examples)", progress=_training_progress)
+        return _print_trained(glosser, out_dir)
+    if backend != "neural":
+        raise AutoglossError(f"unknown --backend '{backend}' (choose neural or seq2seq)")
     glosser = train_glosser(train + extra, validation, out_dir,
-                            _settings(epochs, max_minutes, batch_size, learning_rate, patience=epochs),
+                            _settings(epochs, max_minutes, batch_size, learning_rate or 3e-3, patience=epochs),
                             description=(f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
                                          f"{len(train) + len(extra):,} examples)"),
                             network_options={"hidden": hidden}, max_labels=max_labels, max_forms=max_forms,
@@ -394,28 +468,47 @@ def gloss(
     input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
     output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
     skip_invalid: SkipOption = False,
+    backend: BackendOption = "auto",
+    beams: BeamsOption = None,
+    segmented: Annotated[str, typer.Option("--segmented", help="seq2seq: is the transcription segmented? auto (from the records), yes, no or unknown")] = "auto",
 ) -> None:
     """Gloss a file with a trained model, streaming, in batches."""
     from .fileio import atomic_write
     from .formats.jsonl import record_to_json
     from .formats.sigmorphon import format_record
-    from .models import load_glosser
+    from .models.base import load_backend
+    from .models.seq2seq.prompt import declare_segmented
 
     output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in ("sigmorphon", "jsonl"):
         raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
-    glosser = load_glosser(model_dir)
+    if segmented not in ("auto", "yes", "no", "unknown"):
+        raise AutoglossError(f"unknown --segmented '{segmented}' (choose auto, yes, no or unknown)")
+    glosser = load_backend(model_dir, backend)
+    if beams and glosser.model_type == "seq2seq":
+        glosser.settings.beams = beams
     skipped: list[FormatError] = []
+    repaired: list[str] = []
     count = 0
+    records = (declare_segmented(r, segmented) for r in _read(input, input_format, skip_invalid, skipped))
     with progress_bar("glossing") as progress, atomic_write(output) as handle:
-        for result in glosser.gloss_with_confidence(_read(input, input_format, skip_invalid, skipped)):
+        for result in glosser.gloss_with_confidence(records):
             if output_format == "jsonl":
-                handle.write(json.dumps(record_to_json(result.record, result.confidences), ensure_ascii=False) + "\n")
+                row = record_to_json(result.record, result.confidences)
+                if result.repairs:
+                    row["repairs"] = list(result.repairs)
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             else:
                 handle.write(format_record(result.record) + "\n\n")
+            if result.repairs:
+                repaired.append(result.record.id)
             count += 1
             progress.advance(progress.task_ids[0])
     _report_skipped(skipped)
+    if repaired:
+        shown = ", ".join(repaired[:20]) + (f" and {len(repaired) - 20} more" if len(repaired) > 20 else "")
+        err.print(f"{len(repaired):,} record(s) had their generated glosses aligned with the input "
+                  f"(see 'repairs' in JSON lines output): {shown}", markup=False, highlight=False)
     out.print(f"{count:,} records glossed, written to {output}")
 
 

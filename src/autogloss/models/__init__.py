@@ -1,8 +1,8 @@
 """Glossing models, one module per model family, behind one :class:`Glosser` interface."""
 
-from .base import GlossedRecord, Glosser, UNKNOWN_GLOSS
+from .base import GlossedRecord, Glosser, UNKNOWN_GLOSS, load_backend
 from .majority import MajorityGlosser
 
 load_glosser = Glosser.from_pretrained
 
-__all__ = ["Glosser", "GlossedRecord", "MajorityGlosser", "UNKNOWN_GLOSS", "load_glosser"]
+__all__ = ["Glosser", "GlossedRecord", "MajorityGlosser", "UNKNOWN_GLOSS", "load_backend", "load_glosser"]

@@ -31,16 +31,23 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "default-m
 MODEL_TYPES = {
     "majority": "autogloss.models.majority:MajorityGlosser",
     "neural": "autogloss.models.neural.glosser:NeuralGlosser",
+    # Byte-level T5 glossers: a plain Hugging Face T5/ByT5 directory (such as
+    # lecslab/glosslm) says "t5"; autogloss's LoRA adapter directories say "seq2seq".
+    "seq2seq": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
+    "t5": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
 }
 
 
 @dataclass(frozen=True)
 class GlossedRecord:
     """A model's output for one input record: the record with its glosses
-    filled in, and one confidence in [0, 1] per gloss morpheme."""
+    filled in, and one confidence in [0, 1] per gloss morpheme. ``repairs``
+    says what was changed to align a free-text output with the input (empty
+    when nothing was)."""
 
     record: IGTRecord
     confidences: list[list[float]]
+    repairs: tuple[str, ...] = ()
 
 
 class Glosser(ABC):
@@ -124,3 +131,25 @@ def read_json_part(directory: Path, name: str) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelError(f"{path}: corrupt model file ({error})") from None
+
+
+BACKENDS = ("auto", "neural", "seq2seq")
+
+
+def load_backend(name: str | os.PathLike | None, backend: str = "auto") -> Glosser:
+    """Load a model for a named backend: ``auto`` (what the directory says it
+    is), ``neural`` (an autogloss neural model; None: the packaged one) or
+    ``seq2seq`` (any byte-level T5/ByT5 directory or hub id, e.g. lecslab/glosslm)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend '{backend}' (choose {', '.join(BACKENDS)})")
+    if backend == "seq2seq":
+        if name is None:
+            raise ModelError("the seq2seq backend needs --model: a T5/ByT5 model directory or hub id "
+                             "(e.g. lecslab/glosslm)")
+        from .seq2seq.glosser import Seq2SeqGlosser
+
+        return Seq2SeqGlosser.load(name)
+    glosser = Glosser.from_pretrained(name)
+    if backend == "neural" and glosser.model_type != "neural":
+        raise ModelError(f"{name}: a '{glosser.model_type}' model, not a neural one (try --backend auto)")
+    return glosser

@@ -1,0 +1,395 @@
+"""The seq2seq glosser: a byte-level T5 (ByT5, GlossLM) behind the :class:`Glosser` interface.
+
+A model directory is an ordinary Hugging Face one, loadable by
+``transformers`` alone: ``config.json`` (a T5 config), ``model.safetensors``,
+``generation_config.json``, the ByT5 tokenizer files, plus autogloss's own
+``autogloss.json`` (generation settings, training summary) and ``README.md``.
+A directory without ``autogloss.json`` (``lecslab/glosslm`` itself) loads
+with the default settings. A LoRA adapter directory holds only the adapter
+(``adapter_config.json``, ``adapter_model.safetensors``), ``autogloss.json``
+naming its base model, and a small ``config.json`` with ``model_type``
+``seq2seq`` so that it loads like any other autogloss model.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+
+from ... import __version__
+from ...errors import ModelError
+from ...fileio import atomic_directory
+from ...records import IGTRecord, word_morphemes
+from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, GlossedRecord, Glosser
+from .prompt import PromptInput, align_glosses, build_prompt, prompt_input
+
+SETTINGS_NAME = "autogloss.json"
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+BYTE_OFFSET = 3  # ByT5 ids: 0 pad, 1 end, 2 unknown, then byte b as b + 3
+BYTE_VOCABULARY = 256 + BYTE_OFFSET
+BYT5_VOCAB_SIZE = 384  # the bytes and specials plus 125 sentinel ids, as every ByT5 checkpoint has
+RECORDS_PER_CHUNK = 512  # records read ahead, sorted by length into batches
+
+
+@dataclass
+class GenerationSettings:
+    """How a seq2seq glosser writes its output (saved in ``autogloss.json``).
+
+    The most new bytes for a record is ``length_factor`` times its input
+    line's bytes plus ``length_margin`` (at most ``max_output_bytes``): on the
+    SIGMORPHON 2023 data no gloss line is longer than 3x its line + 32 bytes.
+    """
+
+    beams: int = 3  # GlossLM's setting; 1 is greedy search
+    batch_size: int = 16
+    length_factor: float = 3.0
+    length_margin: int = 32
+    max_output_bytes: int = 1024
+    max_input_bytes: int = 1024  # longer prompts are cut, as in GlossLM's training
+
+    @classmethod
+    def from_json(cls, data: dict) -> GenerationSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def max_new_tokens(self, sources: list[PromptInput]) -> int:
+        longest = max(len(source.text.encode("utf-8")) for source in sources)
+        return min(self.max_output_bytes, math.ceil(self.length_factor * longest) + self.length_margin)
+
+
+def quiet_transformers() -> None:
+    """No download progress bars or load reports between our own messages."""
+    import warnings
+
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    # Deprecation notices about transformers' own internals (raised from peft) mean nothing to a user.
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+
+
+def byte_tokenizer():
+    """The ByT5 tokenizer: UTF-8 bytes, built in code, nothing to download."""
+    from transformers import ByT5Tokenizer
+
+    return ByT5Tokenizer()
+
+
+def new_t5(d_model: int = 256, layers: int = 4, decoder_layers: int | None = None, heads: int = 4,
+           d_ff: int | None = None, d_kv: int | None = None, dropout: float = 0.1):
+    """A randomly initialised byte-level T5 (ByT5's vocabulary and gated-GELU
+    feed-forward layers), e.g. to train from scratch.
+
+    transformers 5 ties every T5's output layer to its input embedding; a
+    tied model needs T5's original d_model^-0.5 scaling of the decoder
+    output (left on here), or its first logits spread over sqrt(d_model) and
+    training starts from a loss near 150 instead of ln(384) = 6.
+    """
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    config = T5Config(vocab_size=BYT5_VOCAB_SIZE, d_model=d_model, d_ff=d_ff or 2 * d_model,
+                      d_kv=d_kv or max(d_model // heads, 8), num_layers=layers,
+                      num_decoder_layers=decoder_layers or layers, num_heads=heads, dropout_rate=dropout,
+                      feed_forward_proj="gated-gelu", pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    return T5ForConditionalGeneration(config)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+def _check_byte_level(model, where: str) -> None:
+    config = model.config
+    if getattr(config, "is_encoder_decoder", False) is not True:
+        raise ModelError(f"{where}: not an encoder-decoder model (model_type '{config.model_type}')")
+    if config.vocab_size < BYTE_VOCABULARY:
+        raise ModelError(f"{where}: vocabulary of {config.vocab_size} ids cannot be byte-level "
+                         f"(ByT5 needs at least {BYTE_VOCABULARY})")
+
+
+def _check_tokenizer_files(directory: Path) -> None:
+    """Refuse a T5 that was trained with another tokenizer (e.g. t5-small's
+    SentencePiece vocabulary): bytes in, nonsense out."""
+    path = directory / "tokenizer_config.json"
+    if path.is_file():
+        try:
+            declared = json.loads(path.read_text(encoding="utf-8")).get("tokenizer_class")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return
+        if declared and declared not in ("ByT5Tokenizer", "ByT5TokenizerFast"):
+            raise ModelError(f"{directory}: uses the tokenizer {declared}; the seq2seq backend reads "
+                             f"bytes (ByT5Tokenizer) only")
+    if (directory / "spiece.model").is_file():
+        raise ModelError(f"{directory}: has a SentencePiece vocabulary (spiece.model); the seq2seq backend "
+                         f"reads bytes (ByT5Tokenizer) only")
+
+
+def load_hf_model(name: str | Path):
+    """A seq2seq language model from a local directory or a hub id, through
+    ``transformers`` (which downloads and caches hub models where the hub is reachable)."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    quiet_transformers()
+    try:
+        model = AutoModelForSeq2SeqLM.from_pretrained(str(name))
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        local = Path(name).is_dir()
+        what = "model directory" if local else "model directory, and loading it from the Hugging Face hub failed"
+        raise ModelError(f"{name}: not a loadable seq2seq {what} ({_first_line(error)})") from None
+    _check_byte_level(model, str(name))
+    return model
+
+
+def _read_settings(directory: Path) -> dict:
+    path = directory / SETTINGS_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelError(f"{path}: corrupt autogloss settings ({error})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: corrupt autogloss settings (not a JSON object)")
+    return data
+
+
+def _hub_settings(name: str) -> dict:
+    """``autogloss.json`` of a hub model, when it has one (GlossLM's does not)."""
+    try:
+        from huggingface_hub import hf_hub_download
+
+        return _read_settings(Path(hf_hub_download(repo_id=name, filename=SETTINGS_NAME)).parent)
+    except Exception:  # no such file, offline, ...: the defaults apply
+        return {}
+
+
+def _adapter_base(directory: Path, saved: dict) -> str:
+    base = saved.get("base_model")
+    if not base:
+        adapter = json.loads((directory / ADAPTER_CONFIG_NAME).read_text(encoding="utf-8"))
+        base = adapter.get("base_model_name_or_path")
+    if not base:
+        raise ModelError(f"{directory}: LoRA adapter without a base model (no 'base_model' in {SETTINGS_NAME})")
+    return str(base)
+
+
+class Seq2SeqGlosser(Glosser):
+    """A byte-level encoder-decoder that writes the gloss line from the GlossLM prompt."""
+
+    model_type = "seq2seq"
+
+    def __init__(self, model, settings: GenerationSettings | None = None, info: dict | None = None,
+                 base_model: str | None = None, source: str | None = None):
+        self.model = model  # a transformers model, or a peft model wrapping one (LoRA)
+        self.settings = settings or GenerationSettings()
+        self.info = info or {}
+        self.base_model = base_model  # for adapters: the model they sit on, as a path or hub id
+        self.source = source  # where this model was loaded from (path or hub id), if it was
+        self.tokenizer = byte_tokenizer()
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    @property
+    def is_adapter(self) -> bool:
+        return hasattr(self.model, "peft_config")
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, name: str | os.PathLike) -> Seq2SeqGlosser:
+        """Load from a local directory (a T5/ByT5 model or an autogloss LoRA
+        adapter) or a Hugging Face hub id such as ``lecslab/glosslm``."""
+        path = Path(name)
+        if path.is_dir():
+            return cls._load(path, {})
+        if path.exists():
+            raise ModelError(f"{name}: a model is a directory, not a file")
+        if not _HUB_ID.match(str(name)):
+            raise ModelError(f"{name}: no such model directory")
+        quiet_transformers()
+        saved = _hub_settings(str(name))
+        model = load_hf_model(str(name))
+        return cls(model, GenerationSettings.from_json(saved.get("generation", {})), saved.get("info"),
+                   source=str(name))
+
+    @classmethod
+    def _load(cls, directory: Path, config: dict) -> Seq2SeqGlosser:
+        saved = _read_settings(directory)
+        settings = GenerationSettings.from_json(saved.get("generation", {}))
+        if (directory / ADAPTER_CONFIG_NAME).is_file():
+            from peft import PeftModel
+
+            base_name = _adapter_base(directory, saved)
+            _check_local_base(base_name, directory)
+            base = load_hf_model(base_name)
+            try:
+                model = PeftModel.from_pretrained(base, str(directory))
+            except (OSError, ValueError, KeyError, RuntimeError) as error:
+                raise ModelError(f"{directory}: LoRA adapter does not load on {base_name} ({_first_line(error)})") from None
+            return cls(model, settings, saved.get("info"), base_model=base_name, source=str(directory.resolve()))
+        if not (directory / CONFIG_NAME).is_file():
+            raise ModelError(f"{directory}: not a model directory (no {CONFIG_NAME} and no {ADAPTER_CONFIG_NAME})")
+        _check_tokenizer_files(directory)
+        return cls(load_hf_model(directory), settings, saved.get("info"), source=str(directory.resolve()))
+
+    # -- glossing ---------------------------------------------------------------------------
+    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
+        pending: list[IGTRecord] = []
+        for record in records:
+            pending.append(record)
+            if len(pending) == RECORDS_PER_CHUNK:
+                yield from self._gloss_chunk(pending)
+                pending = []
+        if pending:
+            yield from self._gloss_chunk(pending)
+
+    def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        """Batches of similar length (less padding), results in input order."""
+        order = sorted(range(len(records)), key=lambda i: len(build_prompt(records[i]).encode("utf-8")))
+        results: list[GlossedRecord | None] = [None] * len(records)
+        size = self.settings.batch_size
+        for start in range(0, len(order), size):
+            chosen = order[start:start + size]
+            for index, output in zip(chosen, self.gloss_batch([records[i] for i in chosen])):
+                results[index] = output
+        return results  # type: ignore[return-value]
+
+    def generate(self, prompts: list[str], max_new_tokens: int) -> tuple[list[str], list[list[float]]]:
+        """Generated texts and, for each, the log-probability of every character."""
+        self.model.to(self.device)
+        self.model.eval()
+        inputs = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.settings.max_input_bytes,
+                                return_tensors="pt").to(self.device)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, num_beams=self.settings.beams, do_sample=False,
+                                         max_new_tokens=max_new_tokens, output_scores=True,
+                                         return_dict_in_generate=True)
+            # Beam scores are already log-probabilities; normalising them again changes nothing.
+            scores = self.model.compute_transition_scores(output.sequences, output.scores,
+                                                          getattr(output, "beam_indices", None),
+                                                          normalize_logits=True)
+        texts, char_scores = [], []
+        for tokens, token_scores in zip(output.sequences[:, 1:].tolist(), scores.tolist()):
+            text, per_char = _decode_bytes(tokens, token_scores)
+            texts.append(text)
+            char_scores.append(per_char)
+        return texts, char_scores
+
+    def gloss_batch(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        sources = [prompt_input(record) for record in records]
+        texts, char_scores = self.generate([build_prompt(r) for r in records], self.settings.max_new_tokens(sources))
+        outputs = []
+        for record, source, text, per_char in zip(records, sources, texts, char_scores):
+            aligned = align_glosses(source, text)
+            confidence = _morpheme_confidences(text, per_char)
+            confidences = [[round(confidence[s[0]][s[1]], 4) if s is not None else 0.0 for s in word]
+                           for word in aligned.sources]
+            outputs.append(GlossedRecord(record.replace(glosses=aligned.glosses), confidences, tuple(aligned.repairs)))
+        return outputs
+
+    # -- saving ----------------------------------------------------------------------------
+    def settings_json(self) -> dict:
+        return {"autogloss_version": __version__, "generation": asdict(self.settings), "info": self.info,
+                **({"base_model": self.base_model} if self.is_adapter else {})}
+
+    def save_pretrained(self, directory: str | os.PathLike) -> None:
+        """Write the model directory atomically: the full model in the Hugging
+        Face layout, or for a LoRA model only the adapter and a reference to its base."""
+        model = self.model.module if hasattr(self.model, "module") else self.model
+        with atomic_directory(directory) as staging:
+            model.save_pretrained(str(staging))
+            if self.is_adapter:
+                (staging / CONFIG_NAME).write_text(json.dumps(
+                    {"model_type": self.model_type, "adapter": ADAPTER_CONFIG_NAME, "base_model": self.base_model},
+                    indent=2), encoding="utf-8")
+            else:
+                self.tokenizer.save_pretrained(str(staging))
+            (staging / SETTINGS_NAME).write_text(json.dumps(self.settings_json(), indent=2, ensure_ascii=False),
+                                                 encoding="utf-8")
+            (staging / CARD_NAME).write_text(model_card(self), encoding="utf-8")
+
+
+def _check_local_base(base_name: str, adapter_dir: Path) -> None:
+    if not Path(base_name).exists() and not _HUB_ID.match(base_name):
+        raise ModelError(f"{adapter_dir}: its base model {base_name} is not there (moved or deleted?)")
+
+
+def _decode_bytes(tokens: list[int], token_scores: list[float]) -> tuple[str, list[float]]:
+    """Text of generated ByT5 ids up to the end id, and each character's
+    log-probability (the mean over its UTF-8 bytes). Bytes that do not form
+    UTF-8 are dropped, as the tokenizer's own decoding does."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+    text: list[str] = []
+    per_char: list[float] = []
+    pending: list[float] = []
+    for token, score in zip(tokens, token_scores):
+        if token == 1:  # end of sequence
+            break
+        if not BYTE_OFFSET <= token < BYTE_VOCABULARY:
+            continue  # padding or a sentinel: no text
+        pending.append(score)
+        chars = decoder.decode(bytes([token - BYTE_OFFSET]))
+        if chars:
+            text.append(chars)
+            per_char += [sum(pending) / len(pending)] * len(chars)
+            pending = []
+    return "".join(text), per_char
+
+
+def _morpheme_confidences(text: str, per_char: list[float]) -> list[list[float]]:
+    """Per generated word, per morpheme: the geometric-mean probability of its characters."""
+    result: list[list[float]] = []
+    position = 0
+    for word in text.split():
+        start = text.index(word, position)
+        position = start + len(word)
+        confidences, offset = [], start
+        for morpheme in word_morphemes(word):
+            scores = per_char[offset:offset + len(morpheme)]
+            confidences.append(math.exp(sum(scores) / len(scores)) if scores else 0.0)
+            offset += len(morpheme) + 1  # the boundary marker
+        result.append(confidences)
+    return result
+
+
+def model_card(glosser: Seq2SeqGlosser) -> str:
+    info = glosser.info
+    model = glosser.model
+    config = model.config if hasattr(model, "config") else None
+    parameters = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    scores = info.get("dev_scores") or {}
+    score_lines = "\n".join(f"- {k}: {v:.2f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in scores.items())
+    shape = (f"T5, d_model {config.d_model}, {config.num_layers} encoder / {config.num_decoder_layers} decoder "
+             f"layers, {config.num_heads} heads" if config is not None and hasattr(config, "d_model") else "T5")
+    kind = (f"A LoRA adapter ({trainable:,} trainable parameters) on the base model `{glosser.base_model}`; "
+            f"this directory holds only the adapter." if glosser.is_adapter
+            else f"A byte-level seq2seq glosser ({parameters:,} parameters).")
+    return f"""---
+library_name: autogloss
+tags: [interlinear-glossed-text, glossing, byt5, t5, glosslm]
+---
+# autogloss seq2seq glosser
+
+{kind} It reads the GlossLM prompt (language, transcription, whether it is segmented,
+translation) as UTF-8 bytes and writes the gloss line; autogloss aligns the output with the input.
+
+- Architecture: {shape}
+- Training data: {info.get("trained_on", "unspecified")}
+- Initialised from: {info.get("initialised_from", "unspecified")}
+- Training: {info.get("training", "unspecified")}
+- Generation: {glosser.settings.beams} beam(s)
+
+## Dev scores (official SIGMORPHON 2023 scorer and chrF++, percent)
+
+{score_lines or "not recorded"}
+
+Load with `autogloss gloss --backend seq2seq --model PATH` or `autogloss.models.load_glosser(path)`.
+"""
