@@ -32,6 +32,8 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl or text (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
+ToolboxMarkersOption = Annotated[Optional[str], typer.Option("--toolbox-markers", help="Toolbox markers as ROLE=MARKER,... (roles ref, tx, mb, ge, ps, ft, ag; defaults are those markers)")]
+ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, translation, status)")]
 
 
 @contextlib.contextmanager
@@ -310,8 +312,9 @@ def _print_trained(glosser, out_dir: Path) -> None:
 
 @app.command("finetune")
 def finetune(
-    train_file: Annotated[Path, typer.Option("--train", help="Glossed training file of the new language")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    train_file: Annotated[Optional[Path], typer.Option("--train", help="Glossed training file of the new language")] = None,
+    corrections_file: Annotated[Optional[Path], typer.Option("--from-corrections", help="Corrections logged by 'autogloss serve' (JSON lines) to train on, with or instead of --train")] = None,
     model_dir: Annotated[Optional[str], typer.Option("--model", help="Pretrained neural model directory or hub id (default: the packaged multilingual model)")] = None,
     dev_file: DevOption = None,
     format: FormatOption = None,
@@ -326,14 +329,29 @@ def finetune(
     from .models import load_glosser
     from .models.neural import NeuralGlosser, train_glosser
 
+    if train_file is None and corrections_file is None:
+        raise AutoglossError("nothing to train on: give --train FILE and/or --from-corrections FILE")
     base = load_glosser(model_dir)
     if not isinstance(base, NeuralGlosser):
         raise AutoglossError(f"{model_dir}: fine-tuning needs a neural model, not '{base.model_type}'")
-    records = _read_all(train_file, format, skip_invalid, "training data")
+    records = _read_all(train_file, format, skip_invalid, "training data") + _read_corrections(corrections_file, skip_invalid)
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
     glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate, patience),
-                            base=base, description=str(train_file), progress=_training_progress)
+                            base=base, description=" + ".join(str(p) for p in (train_file, corrections_file) if p),
+                            progress=_training_progress)
     _print_trained(glosser, out_dir)
+
+
+def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
+    if path is None:
+        return []
+    from .corrections import read_corrections
+
+    skipped: list[FormatError] = []
+    records = read_corrections(path, skip_invalid=skip_invalid, skipped=skipped)
+    _report_skipped(skipped)
+    err.print(f"{len(records):,} corrected sentences from {path}")
+    return records
 
 
 @app.command("pretrain")
@@ -394,13 +412,27 @@ def gloss(
     input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
     output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
     skip_invalid: SkipOption = False,
+    overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
+    toolbox_markers: ToolboxMarkersOption = None,
+    elan_tiers: ElanTiersOption = None,
 ) -> None:
-    """Gloss a file with a trained model, streaming, in batches."""
+    """Gloss a file with a trained model, streaming, in batches.
+
+    FLEx (.flextext), Toolbox, ELAN (.eaf) and CLDF datasets are written back
+    whole, with only their empty glosses filled and marked as guesses.
+    """
     from .fileio import atomic_write
     from .formats.jsonl import record_to_json
     from .formats.sigmorphon import format_record
+    from .interlinear import DOCUMENT_FORMATS, guess_document_format
     from .models import load_glosser
 
+    document_format = input_format if input_format in DOCUMENT_FORMATS else (
+        None if input_format else guess_document_format(input))
+    if document_format:
+        _gloss_interlinear(input, output, load_glosser(model_dir), document_format, output_format,
+                           overwrite_guesses, toolbox_markers, elan_tiers)
+        return
     output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in ("sigmorphon", "jsonl"):
         raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
@@ -417,6 +449,38 @@ def gloss(
             progress.advance(progress.task_ids[0])
     _report_skipped(skipped)
     out.print(f"{count:,} records glossed, written to {output}")
+
+
+def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, output_format: str | None,
+                       overwrite_guesses: bool, toolbox_markers: str | None, elan_tiers: str | None) -> None:
+    from .interlinear import format_options, gloss_document_file, output_format_for
+
+    output_format = output_format or output_format_for(output, input_format)
+    with err.status("glossing"):
+        summary = gloss_document_file(
+            input, output, glosser, input_format=input_format, output_format=output_format,
+            overwrite_guesses=overwrite_guesses,
+            input_options=format_options(input_format, toolbox_markers, elan_tiers),
+            output_options=format_options(output_format, toolbox_markers, elan_tiers)
+            if output_format in ("toolbox", "elan") else {})
+    out.print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (default: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    models: Annotated[Optional[list[str]], typer.Option("--model", help="Model offered in the editor, as PATH or NAME=PATH (repeatable; the packaged model is offered when present)")] = None,
+    corrections: Annotated[Path, typer.Option("--corrections", help="JSON-lines file that accepted sentences are appended to")] = Path("corrections.jsonl"),
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest file the editor accepts")] = 5.0,
+) -> None:
+    """Start the post-editor in the browser: gloss, correct, accept, download."""
+    from .web import ServerSettings, run_server
+
+    settings = ServerSettings.from_options(models or [], corrections, max_upload_mb)
+    out.print(f"autogloss post-editor on http://{host}:{port}/ (models: {', '.join(settings.models) or 'none'}; "
+              f"corrections to {corrections})", markup=False, highlight=False)
+    run_server(settings, host, port)
 
 
 # -- the main job -------------------------------------------------------------------

@@ -21,6 +21,23 @@ _BY_SUFFIX = {".flextext": "flextext", ".eaf": "elan", ".sfm": "toolbox", ".tbx"
               ".toolbox": "toolbox"}
 
 
+def output_format_for(path: str | os.PathLike, input_format: str) -> str:
+    """The format to write ``path`` in: by its extension, else the input's
+    (a ``.txt`` output of a Toolbox input stays Toolbox)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    if suffix == ".jsonl":
+        return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
+    if Path(path).name.endswith("-metadata.json"):
+        return "cldf"
+    if suffix == ".txt" and input_format != "toolbox":
+        return "sigmorphon"
+    return input_format
+
+
 def document_class(format: str) -> type[InterlinearDocument]:
     """The document class of a format name (imported only when used)."""
     if format == "flextext":
@@ -111,6 +128,6 @@ def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glo
 __all__ = [
     "DOCUMENT_FORMATS", "FillSummary", "GlossSlot", "GlossState", "InterlinearDocument", "ProtectedGlossError",
     "Sentence", "Word", "count_states", "document_class", "documents_from_records", "fill_document",
-    "format_options", "gloss_document_file", "guess_document_format", "leipzig_gloss", "read_document",
+    "format_options", "gloss_document_file", "output_format_for", "guess_document_format", "leipzig_gloss", "read_document",
     "sentence_from_record", "write_document",
 ]

@@ -276,3 +276,28 @@ def count_states(document: InterlinearDocument) -> dict[str, int]:
         for _, _, slot in sentence.slots():
             counts[slot.state.value] += 1
     return counts
+
+
+class RecordDocument(InterlinearDocument):
+    """Sentences that came as plain records (pasted text, shared-task or
+    JSON-lines files): no tree of their own, so glosses live in the slots
+    only, and writing goes through another format."""
+
+    format_name = "records"
+
+    @classmethod
+    def read(cls, path: str | os.PathLike, format: str | None = None, **options) -> RecordDocument:
+        from ..formats import read_records
+        return cls.from_records(read_records(path, format, **options))
+
+    @classmethod
+    def from_sentences(cls, sentences: list[Sentence], language: Language | None = None,
+                       **options) -> RecordDocument:
+        return cls(sentences, language)
+
+    def write(self, path: str | os.PathLike) -> None:
+        raise AutoglossError("records have no file format of their own: write them as sigmorphon, jsonl, "
+                             "flextext, toolbox, elan or cldf")
+
+    def _store(self, sentence: Sentence, word: Word, slot: GlossSlot, gloss: str, state: GlossState) -> None:
+        """Nothing beyond the slot itself, which set_gloss updates."""
