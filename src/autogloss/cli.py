@@ -463,7 +463,7 @@ def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, ou
             input_options=format_options(input_format, toolbox_markers, elan_tiers),
             output_options=format_options(output_format, toolbox_markers, elan_tiers)
             if output_format in ("toolbox", "elan") else {})
-    out.print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False)
+    out.print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("serve")
@@ -534,7 +534,7 @@ def main() -> None:
         app()
     except (AutoglossError, OSError) as error:
         err.print("[red]error:[/red] ", end="")
-        err.print(str(error), markup=False, highlight=False)
+        err.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

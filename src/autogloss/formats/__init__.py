@@ -48,7 +48,9 @@ def read_records(path: str | os.PathLike, format: str | None = None, **options) 
         raise AutoglossError(f"{path}: no such file")
     if format in DOCUMENT_FORMATS:
         from ..interlinear import read_document
-        return iter(read_document(path, format, **options).records())
+        # a document is read whole: malformed input stops it, there is no record to skip
+        layout = {k: v for k, v in options.items() if k not in ("skip_invalid", "skipped")}
+        return iter(read_document(path, format, **layout).records())
     if format == "sigmorphon":
         return read_sigmorphon(path, **options)
     if format == "cldf":

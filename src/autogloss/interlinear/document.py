@@ -41,6 +41,11 @@ class ProtectedGlossError(AutoglossError):
     """An attempt to write a machine gloss over a human-approved one."""
 
 
+def xml_problem(error: Exception) -> str:
+    """An XML parser's message without the position it repeats (the caller names the line)."""
+    return re.sub(r"(, line \d+)?, column \d+$", "", getattr(error, "msg", str(error)))
+
+
 def leipzig_gloss(gloss: str) -> str:
     """A gloss as one token: the words of a multi-word gloss joined by
     periods (Leipzig rule 4, "come out" -> "come.out")."""

@@ -32,6 +32,7 @@ from lxml import etree
 from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
+from .document import xml_problem
 from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word
 
 GUESS_VALUE = "guess"
@@ -280,7 +281,7 @@ def _parse(path: str) -> tuple[etree._Element, dict[str, int]]:
     try:
         root = etree.parse(path, parser).getroot()
     except etree.XMLSyntaxError as error:
-        raise FormatError(path, error.lineno, f"not well-formed XML: {error.msg}") from None
+        raise FormatError(path, error.lineno, f"not well-formed XML: {xml_problem(error)}") from None
     return root, {tier.get("TIER_ID"): tier.sourceline for tier in root.iter("TIER")}
 
 

@@ -26,6 +26,7 @@ from lxml import etree
 from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
+from .document import xml_problem
 from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, leipzig_gloss
 
 HUMAN_APPROVED = "humanApproved"
@@ -66,7 +67,7 @@ def _parse(path: str) -> etree._ElementTree:
     try:
         return etree.parse(path, parser)
     except etree.XMLSyntaxError as error:
-        raise FormatError(path, error.lineno, f"not well-formed XML: {error.msg}") from None
+        raise FormatError(path, error.lineno, f"not well-formed XML: {xml_problem(error)}") from None
 
 
 class FlexTextDocument(InterlinearDocument):
@@ -100,8 +101,12 @@ class FlexTextDocument(InterlinearDocument):
     # -- writing ------------------------------------------------------------
     def write(self, path: str | os.PathLike) -> None:
         with atomic_write(path, "wb") as handle:
+            body = etree.tostring(self.tree, encoding="utf-8", xml_declaration=False)
+            if self.trailer == b"\r\n" or self.declaration.endswith(b"\r\n"):
+                # XML parsing turns CRLF into LF; a CRLF file gets its line ends back
+                body = body.replace(b"\n", b"\r\n")
             handle.write(self.declaration)
-            handle.write(etree.tostring(self.tree, encoding="utf-8", xml_declaration=False))
+            handle.write(body)
             handle.write(self.trailer)
 
     def _store(self, sentence: Sentence, word: Word, slot: GlossSlot, gloss: str, state: GlossState) -> None:
