@@ -53,17 +53,21 @@ def test_pasted_text_is_glossed_with_confidences(client):
     document = _gloss_text(client)
     first, second = document["sentences"]
     assert [w["form"] for w in first["words"]] == ["Ixiw", "raład", "boqno."]
-    assert [w["morphemes"][0]["gloss"] for w in first["words"]] == ["big", "sea", "III-become-PST.UNW"]
+    assert ["-".join(m["gloss"] for m in w["morphemes"]) for w in first["words"]] == [
+        "big", "sea", "III-become-PST.UNW"]
+    # an unanalysed word takes the model's segmentation: one cell per morpheme
+    assert [m["form"] for m in first["words"][2]["morphemes"]] == ["b-", "oq", "-n"]
     assert all(m["state"] == "guess" and m["editable"] and 0 <= m["confidence"] <= 1
                for w in first["words"] for m in w["morphemes"])
     assert first["translation"] == "A big sea formed."
-    assert document["summary"] == {"filled": 5, "kept": 0, "skipped": 0}
+    cells = sum(len(w["morphemes"]) for sentence in document["sentences"] for w in sentence["words"])
+    assert document["summary"] == {"filled": cells, "kept": 0, "skipped": 0} and cells == 9
 
 
 def test_accepting_writes_the_correction_and_the_download(client, tmp_path):
     document = _gloss_text(client)
     glosses = [[m["gloss"] for m in w["morphemes"]] for w in document["sentences"][0]["words"]]
-    glosses[1][0] = "open sea"  # a multi-word gloss becomes open.sea (Leipzig rule 4)
+    glosses[1][0] = "open  sea"  # a multi-word gloss becomes open.sea (Leipzig rule 4)
     response = client.post(f"/api/documents/{document['id']}/sentences/0/accept", json={"glosses": glosses})
     assert response.status_code == 200, response.text
     accepted = response.json()
@@ -80,7 +84,7 @@ def test_accepting_writes_the_correction_and_the_download(client, tmp_path):
     path = tmp_path / "down.flextext"
     path.write_bytes(flex.content)
     states = [[s.state.value for _, _, s in sentence.slots()] for sentence in FlexTextDocument.read(path).sentences]
-    assert states == [["human"] * 3, ["guess"] * 2]
+    assert states == [["human"] * 5, ["guess"] * 4]
     for format in ("toolbox", "elan", "sigmorphon", "jsonl", "cldf"):
         response = client.get(f"/api/documents/{document['id']}/download", params={"format": format})
         assert response.status_code == 200, (format, response.text)

@@ -210,6 +210,10 @@ class InterlinearDocument(ABC):
     """A file of one interlinear format, read into a tree kept for writing back."""
 
     format_name: ClassVar[str]
+    #: Whether an unanalysed word may take the model's morpheme segmentation.
+    #: Only formats without a tree of their own do: in FLEx, Toolbox, ELAN or
+    #: CLDF a morpheme breakdown is a linguist's decision, not a gloss.
+    adopts_predicted_segmentation: ClassVar[bool] = False
 
     def __init__(self, sentences: list[Sentence], language: Language | None = None):
         self.sentences = sentences
@@ -289,6 +293,7 @@ class RecordDocument(InterlinearDocument):
     only, and writing goes through another format."""
 
     format_name = "records"
+    adopts_predicted_segmentation = True
 
     @classmethod
     def read(cls, path: str | os.PathLike, format: str | None = None, **options) -> RecordDocument:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models.base import GlossedRecord, Glosser, UNKNOWN_GLOSS
-from ..records import word_morphemes
-from .document import GlossState, InterlinearDocument, Sentence
+from ..records import word_morphemes, words
+from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, affixed_forms
 
 
 @dataclass
@@ -67,6 +67,8 @@ def _wants_gloss(state: GlossState, locked: bool, overwrite_guesses: bool) -> bo
 def _fill_sentence(document: InterlinearDocument, sentence: Sentence, result: GlossedRecord | None,
                    overwrite_guesses: bool) -> FillSummary:
     summary = FillSummary()
+    if document.adopts_predicted_segmentation and result is not None:
+        _adopt_segmentation(sentence, result)
     for word_index, slot_index, slot in sentence.slots():
         if slot.state is GlossState.HUMAN or slot.locked:
             summary.kept_human += 1
@@ -86,6 +88,22 @@ def _fill_sentence(document: InterlinearDocument, sentence: Sentence, result: Gl
         else:
             summary.filled += 1
     return summary
+
+
+def _adopt_segmentation(sentence: Sentence, result: GlossedRecord) -> None:
+    """Split unanalysed, unglossed words into the morphemes the model found,
+    one slot per gloss piece, so that each morpheme can be checked on its own."""
+    if sentence.segmented or not result.record.segmentation:
+        return
+    segmented, gloss_words = words(result.record.segmentation), result.record.gloss_words
+    if not len(segmented) == len(gloss_words) == len(sentence.words):
+        return
+    for word, segmentation, gloss_word in zip(sentence.words, segmented, gloss_words):
+        forms = affixed_forms(segmentation)
+        if (len(forms) > 1 and len(forms) == len(word_morphemes(gloss_word))
+                and all(slot.state is GlossState.EMPTY and not slot.locked for slot in word.slots)):
+            word.slots = [GlossSlot(form) for form in forms]
+            word.segmented = True
 
 
 def _predicted(sentence: Sentence, result: GlossedRecord | None, word_index: int,

@@ -94,7 +94,12 @@ function glossInputFor(morpheme, wordIndex, morphIndex) {
     input.readOnly = true;
     input.title = "approved by a person: not editable here";
   }
-  input.addEventListener("input", () => input.classList.toggle("edited", input.value !== input.dataset.original));
+  const fit = () => { input.size = Math.max(5, input.value.length + 1); };
+  fit();
+  input.addEventListener("input", () => {
+    fit();
+    input.classList.toggle("edited", input.value !== input.dataset.original);
+  });
   return input;
 }
 
