@@ -133,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--model", help="model directory to serve (default: a small majority model)")
+    parser.add_argument("--note", default="", help="a remark on the conditions, written with the figures")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.machine import machine_description, today
@@ -153,7 +154,7 @@ def main() -> None:
 `python -m bench.post_editor_load`: `autogloss serve` on 127.0.0.1 (uvicorn, one
 process), {args.requests} concurrent `POST /api/documents/text` requests of 3
 sentences each, sent at once with httpx (asyncio) after 5 warm-up requests;
-model: {model}. OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS", "unset")}.
+model: {model}. OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS", "unset")}. {args.note}
 
 | requests | succeeded | total time | requests/s | p50 latency | p95 latency | max latency |
 |---:|---:|---:|---:|---:|---:|---:|

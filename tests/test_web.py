@@ -136,3 +136,11 @@ def test_limits_and_unknown_documents(client):
     assert wrong_shape.status_code == 422 and "the sentence has 3" in wrong_shape.json()["detail"]
     bad_format = client.get(f"/api/documents/{document['id']}/download", params={"format": "../x"})
     assert bad_format.status_code == 422
+
+
+def test_serve_refuses_unusable_models_in_one_line(tmp_path):
+    from conftest import run_cli
+
+    done = run_cli("serve", "--model", f"mine={tmp_path / 'missing'}", "--corrections", tmp_path / "c.jsonl")
+    assert done.returncode == 1 and "not a model directory" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

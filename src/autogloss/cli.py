@@ -30,7 +30,7 @@ app.add_typer(corpus_app, name="corpus")
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl or text (default: from the file extension)")]
+FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl, text, flextext, toolbox or elan (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
 ToolboxMarkersOption = Annotated[Optional[str], typer.Option("--toolbox-markers", help="Toolbox markers as ROLE=MARKER,... (roles ref, tx, mb, ge, ps, ft, ag; defaults are those markers)")]
 ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, translation, status)")]
@@ -189,7 +189,7 @@ def convert(
     to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (default: from the extension)")] = None,
     skip_invalid: SkipOption = False,
 ) -> None:
-    """Convert IGT between the shared-task text format, CLDF and Parquet."""
+    """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN."""
     from .formats import write_records
 
     skipped: list[FormatError] = []
@@ -409,8 +409,8 @@ def gloss(
     input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
     output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
     model_dir: Annotated[Optional[str], typer.Option("--model", help="Model directory or Hugging Face hub id (default: the packaged multilingual model)")] = None,
-    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
-    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
+    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf, parquet, flextext, toolbox or elan (default: from the extension)")] = None,
+    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl); for FLEx, Toolbox, ELAN or CLDF input also flextext, toolbox, elan or cldf (default: from the extension, else the input's format)")] = None,
     skip_invalid: SkipOption = False,
     overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
     toolbox_markers: ToolboxMarkersOption = None,
@@ -429,6 +429,8 @@ def gloss(
 
     document_format = input_format if input_format in DOCUMENT_FORMATS else (
         None if input_format else guess_document_format(input))
+    if document_format == "cldf" and not (input.is_dir() or input.suffix.lower() == ".json"):
+        document_format = None  # a bare examples.csv: read as records
     if document_format:
         _gloss_interlinear(input, output, load_glosser(model_dir), document_format, output_format,
                            overwrite_guesses, toolbox_markers, elan_tiers)
