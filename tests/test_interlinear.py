@@ -235,6 +235,20 @@ def test_elan_glossing_fills_empty_glosses_and_marks_guesses(eaf, glosser, tmp_p
     assert dict(written.attrib) == dict(original.attrib) and written.findtext("ANNOTATION_VALUE") == "open.sea"
     header = etree.parse(str(tmp_path / "out.eaf")).find(".//PROPERTY[@NAME='lastUsedAnnotation']")
     assert int(header.text) > 20
+    # Take out the annotations autogloss added (and put the id counter back):
+    # what is left is the input tree.
+    original_ids = {a.get("ANNOTATION_ID") for a in etree.parse(str(eaf)).iter("REF_ANNOTATION")}
+    tree = etree.parse(str(tmp_path / "out.eaf"), etree.XMLParser(remove_blank_text=True))
+    added = [a for a in tree.iter("REF_ANNOTATION") if a.get("ANNOTATION_ID") not in original_ids]
+    # the unanalysed words of sentence 2 get one whole-word morph each to hang their gloss on
+    assert [(a.getparent().getparent().get("TIER_ID"), a.findtext("ANNOTATION_VALUE")) for a in added] == [
+        ("morphs", "xabar"), ("morphs", "bayrno"), ("glosses", "big"), ("glosses", "become"), ("glosses", "story"),
+        ("glosses", "III-bring-PST.UNW")] + [("autogloss-status", "guess")] * 4
+    for annotation in added:
+        wrapper = annotation.getparent()
+        wrapper.getparent().remove(wrapper)
+    tree.find(".//PROPERTY[@NAME='lastUsedAnnotation']").text = "20"
+    assert etree.tostring(tree, method="c14n") == _tree(eaf)
     fill_document(out, glosser, overwrite_guesses=True)
     assert out.records()[0].glosses == "big open.sea III-become-PST"
 

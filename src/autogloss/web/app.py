@@ -27,7 +27,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..corrections import CorrectionsLog
 from ..errors import AutoglossError
-from ..interlinear import (DOCUMENT_FORMATS, GlossState, InterlinearDocument, ProtectedGlossError, fill_document,
+from ..interlinear import (GlossState, InterlinearDocument, ProtectedGlossError, fill_document,
                            guess_document_format, read_document, write_document)
 from ..interlinear.document import RecordDocument
 from ..models.base import DEFAULT_MODEL_DIR, CONFIG_NAME, Glosser
@@ -114,19 +114,24 @@ class _Store:
 
 
 class _Models:
-    """Glossers loaded on first use, shared by all requests."""
+    """Glossers loaded on first use, shared by all requests.
+
+    Each model glosses one document at a time: a neural model already uses
+    every core for one batch, and running several at once on a laptop only
+    makes them all slower (and keeps a model's internals out of thread races).
+    """
 
     def __init__(self, settings: ServerSettings, preloaded: dict[str, Glosser] | None = None):
         self._settings = settings
-        self._loaded = dict(preloaded or {})
+        self._loaded = {name: (glosser, threading.Lock()) for name, glosser in (preloaded or {}).items()}
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> Glosser:
+    def get(self, name: str) -> tuple[Glosser, threading.Lock]:
         if name not in self._settings.models:
             raise HTTPException(422, f"unknown model '{name}' (offered: {', '.join(self._settings.models)})")
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = Glosser.from_pretrained(self._settings.models[name])
+                self._loaded[name] = (Glosser.from_pretrained(self._settings.models[name]), threading.Lock())
             return self._loaded[name]
 
 
@@ -177,10 +182,11 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
         return _gloss(document, name, source_format, model)
 
     def _gloss(document: InterlinearDocument, name: str, source_format: str, model: str) -> DocumentView:
-        glosser = models.get(model)
+        glosser, in_use = models.get(model)
         if not document.sentences:
             raise HTTPException(422, "no sentences to gloss")
-        summary = fill_document(document, glosser)
+        with in_use:
+            summary = fill_document(document, glosser)
         view = SummaryView(filled=summary.filled, kept=summary.kept, skipped=summary.skipped)
         key = store.add(_Session(document, name, source_format, model, view))
         return _view(key, store.get(key), settings)
@@ -382,4 +388,4 @@ class BodyLimit:
         await response({"type": "http"}, None, send)
 
 
-__all__ = ["DOCUMENT_FORMATS", "ServerSettings", "create_app"]
+__all__ = ["ServerSettings", "create_app"]
