@@ -351,6 +351,14 @@ def test_gloss_command_on_interlinear_files(flextext, toolbox, eaf, tmp_path):
     done = run_cli("gloss", "--model", tmp_path / "model", "--input", bad, "--output", tmp_path / "x.eaf")
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
     assert f"{bad}:3: not well-formed XML" in done.stderr and not (tmp_path / "x.eaf").exists()
+    done = run_cli("convert", flextext, tmp_path / "cldf-in", "--to", "cldf")
+    assert done.returncode == 0, done.stderr
+    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "cldf-in", "--output",
+                   tmp_path / "cldf-out")
+    # records carry no guess marks: converted, the earlier guess "OLD" counts as a person's
+    assert done.returncode == 0, done.stderr
+    assert "(cldf): 6 morpheme gloss(es) filled, 6 kept (6 human-approved" in done.stdout
+    assert (tmp_path / "cldf-out" / "Generic-metadata.json").exists()
     done = run_cli("convert", flextext, tmp_path / "sea-records.txt")
     assert done.returncode == 0, done.stderr
     assert [r.glosses for r in read_sigmorphon(tmp_path / "sea-records.txt")][0] == "? open.sea OLD-?-PST"

@@ -144,3 +144,30 @@ def test_serve_refuses_unusable_models_in_one_line(tmp_path):
     done = run_cli("serve", "--model", f"mine={tmp_path / 'missing'}", "--corrections", tmp_path / "c.jsonl")
     assert done.returncode == 1 and "not a model directory" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_zipped_cldf_dataset_goes_in_and_out(client, tmp_path):
+    from autogloss.formats import write_records
+    from autogloss.records import IGTRecord
+
+    write_records([IGTRecord("e1", "Ixiw raład boqno.", glosses="big ? III-become-PST.UNW",
+                             segmentation="ixiw raład b-oq-n")], tmp_path / "dataset", "cldf")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in (tmp_path / "dataset").iterdir():
+            archive.write(path, f"dataset/{path.name}")
+    response = client.post("/api/documents/upload", data={"model": "tsez"},
+                           files={"file": ("dataset.zip", buffer.getvalue(), "application/zip")})
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert document["summary"] == {"filled": 1, "kept": 4, "skipped": 0}
+    download = client.get(f"/api/documents/{document['id']}/download", params={"format": "cldf"})
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    examples = archive.read("examples.csv").decode("utf-8")
+    assert "big\tsea\tIII-become-PST.UNW" in examples and examples.splitlines()[1].endswith(",2.1")
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as bad_archive:
+        bad_archive.writestr("../escape-metadata.json", "{}")
+    refused = client.post("/api/documents/upload", data={"model": "tsez"},
+                          files={"file": ("evil.zip", evil.getvalue(), "application/zip")})
+    assert refused.status_code == 400 and "outside the archive" in refused.json()["detail"]

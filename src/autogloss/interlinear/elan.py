@@ -97,6 +97,10 @@ class ElanDocument(InterlinearDocument):
         root, tier_lines = _parse(path)
         if root.tag != "ANNOTATION_DOCUMENT":
             raise FormatError(path, root.sourceline, f"not an ELAN file: root element is <{root.tag}>")
+        if root.get(SCHEMA_ATTRIBUTE) is None:
+            # pympi cannot read a file without it; ELAN itself always writes one
+            raise FormatError(path, root.sourceline, "ANNOTATION_DOCUMENT has no xsi:noNamespaceSchemaLocation "
+                                                     "(not a file saved by ELAN?)")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -93,7 +93,9 @@ class FlexTextDocument(InterlinearDocument):
         sentences = []
         for text_number, text in enumerate(root.iter("interlinear-text"), start=1):
             for phrase_number, phrase in enumerate(text.iter("phrase"), start=1):
-                sentences.append(_sentence(path, phrase, gloss_lang, f"{text_number}.{phrase_number}"))
+                sentence = _sentence(path, phrase, gloss_lang, f"{text_number}.{phrase_number}")
+                if sentence.words:  # a phrase of punctuation only has nothing to gloss
+                    sentences.append(sentence)
         vernacular = _vernacular_language(root)
         language = Language(iso639_3=vernacular if vernacular and len(vernacular) == 3 else None)
         return cls(tree, sentences, gloss_lang, language, _framing(path))

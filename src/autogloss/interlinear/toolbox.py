@@ -224,7 +224,8 @@ def _read_record(path: str, lines: list[tuple[int, str]], markers: ToolboxMarker
     if not record_id:
         raise FormatError(path, lines[0][0], f"\\{markers.record} without a record name")
     text = " ".join(" ".join(translation).split()) or None
-    sentences.append(_sentence(record_id, groups, text))
+    if groups:  # a record without text lines (a header, a note) is kept but has nothing to gloss
+        sentences.append(_sentence(record_id, groups, text))
     return record
 
 

@@ -9,8 +9,10 @@ the corrections log.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import shutil
 import tempfile
 import threading
 import uuid
@@ -85,7 +87,14 @@ class _Session:
     source_format: str
     model: str
     summary: SummaryView
+    #: Server-owned folder of an unpacked CLDF dataset, whose other tables
+    #: and sources are copied on download; removed with the session.
+    scratch: Path | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def discard(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class _Store:
@@ -101,8 +110,14 @@ class _Store:
         with self._lock:
             self._items[key] = session
             while len(self._items) > self._limit:
-                self._items.popitem(last=False)
+                self._items.popitem(last=False)[1].discard()
         return key
+
+    def clear(self) -> None:
+        with self._lock:
+            for session in self._items.values():
+                session.discard()
+            self._items.clear()
 
     def get(self, key: str) -> _Session:
         with self._lock:
@@ -136,8 +151,14 @@ class _Models:
 
 
 def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = None) -> FastAPI:
-    app = FastAPI(title="autogloss post-editor", docs_url=None, redoc_url=None, openapi_url=None)
     store, models = _Store(), _Models(settings, glossers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        store.clear()
+
+    app = FastAPI(title="autogloss post-editor", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     corrections = CorrectionsLog(settings.corrections)
     static = resources.files("autogloss.web") / "static"
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
@@ -178,17 +199,27 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
         data = file.file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, _too_large_message(settings.max_upload_bytes))
+        models.get(model)  # an unknown model is refused before any file is unpacked
+        if suffix == ".zip":
+            scratch = Path(tempfile.mkdtemp(prefix="autogloss-dataset-"))
+            try:
+                document = read_document(_unzip_dataset(data, scratch), "cldf")
+                return _gloss(document, name, "cldf", model, scratch)
+            except BaseException:
+                shutil.rmtree(scratch, ignore_errors=True)
+                raise
         document, source_format = _read_upload(name, suffix, data)
         return _gloss(document, name, source_format, model)
 
-    def _gloss(document: InterlinearDocument, name: str, source_format: str, model: str) -> DocumentView:
+    def _gloss(document: InterlinearDocument, name: str, source_format: str, model: str,
+               scratch: Path | None = None) -> DocumentView:
         glosser, in_use = models.get(model)
         if not document.sentences:
             raise HTTPException(422, "no sentences to gloss")
         with in_use:
             summary = fill_document(document, glosser)
         view = SummaryView(filled=summary.filled, kept=summary.kept, skipped=summary.skipped)
-        key = store.add(_Session(document, name, source_format, model, view))
+        key = store.add(_Session(document, name, source_format, model, view, scratch))
         return _view(key, store.get(key), settings)
 
     @app.get("/api/documents/{key}")
@@ -244,9 +275,6 @@ def _pasted_records(text: str):
 def _read_upload(name: str, suffix: str, data: bytes) -> tuple[InterlinearDocument, str]:
     """Read an uploaded file from a scratch directory the server names itself."""
     with tempfile.TemporaryDirectory(prefix="autogloss-upload-") as scratch:
-        if suffix == ".zip":
-            root = _unzip_dataset(data, Path(scratch))
-            return read_document(root, "cldf"), "cldf"
         path = Path(scratch) / f"upload{suffix or '.json'}"
         if name.endswith("-metadata.json"):
             raise HTTPException(422, "a CLDF dataset is several files: upload it as one .zip")
