@@ -382,3 +382,84 @@ def test_fill_never_writes_protected_slots_even_when_the_model_disagrees(flextex
                 assert new_gloss == old_gloss
             else:
                 assert new_gloss == "NO" or old_gloss == "" and new_gloss == ""
+
+
+# -- new documents from records, any script -------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from autogloss.records import IGTRecord  # noqa: E402
+
+# Morphemes and glosses of any script, without whitespace, markup-breaking
+# controls, backslashes (Toolbox markers) or Leipzig boundaries.
+_piece = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp", "Cf"),
+                               blacklist_characters="\\-=?*\ufeff\x85"), min_size=1, max_size=6)
+
+
+@st.composite
+def _records(draw):
+    records = []
+    for number in range(draw(st.integers(1, 3))):
+        shapes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=14))  # morphemes per word
+        morphs = [[draw(_piece) for _ in range(n)] for n in shapes]
+        glossed = draw(st.booleans())
+        glosses = " ".join("-".join(draw(_piece) for _ in word) for word in morphs) if glossed else ""
+        records.append(IGTRecord(f"s{number + 1}", " ".join("".join(word) for word in morphs),
+                                 glosses=glosses, segmentation=" ".join("-".join(word) for word in morphs),
+                                 translation=draw(st.none() | _piece), is_segmented=False))
+    return records
+
+
+@pytest.mark.parametrize("format, name", [("flextext", "a.flextext"), ("toolbox", "a.sfm"), ("elan", "a.eaf"),
+                                          ("cldf", "cldf")])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=_records(), width=st.integers(12, 80))
+def test_new_documents_read_back_as_the_records_they_were_made_from(tmp_path, format, name, records, width):
+    from autogloss.interlinear import document_class
+
+    options = {"width": width} if format == "toolbox" else {}
+    document_class(format).from_records(records, **options).write(tmp_path / name)
+    back = read_document(tmp_path / name, format).records()
+    # (ELAN keeps a word whose one morph is the word itself as unanalysed: same line either way)
+    assert [(r.transcription, r.segmentation or r.transcription, r.glosses, r.translation) for r in back] == [
+        (r.transcription, r.segmentation, r.glosses, r.translation) for r in records]
+
+
+class _EchoGlosser(MajorityGlosser):
+    """Glosses every morpheme with a label made from its form (any length, any script)."""
+
+    def __init__(self):
+        super().__init__({}, {}, {})
+
+    def gloss_with_confidence(self, records):
+        from autogloss.models.base import GlossedRecord
+        from autogloss.records import word_morphemes, words
+
+        for record in records:
+            line = words(record.segmentation or record.transcription)
+            glosses = " ".join("-".join(f"G{piece}{piece}" for piece in word_morphemes(w)) for w in line)
+            yield GlossedRecord(record.replace(glosses=glosses), [[0.5] * len(word_morphemes(w)) for w in line])
+
+
+@pytest.mark.parametrize("format, name", [("flextext", "a.flextext"), ("toolbox", "a.sfm"), ("elan", "a.eaf"),
+                                          ("cldf", "cldf")])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=_records(), width=st.integers(12, 80))
+def test_filled_glosses_read_back_as_guesses_and_the_rest_as_before(tmp_path, format, name, records, width):
+    from autogloss.interlinear import document_class
+
+    options = {"width": width} if format == "toolbox" else {}
+    document_class(format).from_records(records, **options).write(tmp_path / name)
+    document = read_document(tmp_path / name, format)
+    before = _states(document)
+    fill_document(document, _EchoGlosser())
+    document.write(tmp_path / f"filled-{name}")
+    after = _states(read_document(tmp_path / f"filled-{name}", format))
+    for old_sentence, new_sentence, slots in zip(before, after, document.sentences):
+        for (old_gloss, old_state), (new_gloss, new_state), (_, _, slot) in zip(old_sentence, new_sentence,
+                                                                              slots.slots()):
+            if old_state == "human":
+                assert (new_gloss, new_state) == (old_gloss, old_state)
+            else:
+                form = slot.form.strip("-=")
+                assert (new_gloss, new_state) == (f"G{form}{form}", "guess")

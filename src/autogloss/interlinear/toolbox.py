@@ -342,25 +342,31 @@ def _render_group(group: _Group, markers: ToolboxMarkers) -> list[str]:
         order.insert(order.index(markers.glosses) + 1, markers.guess)
     cells: dict[str, list[str]] = {marker: [] for marker in order}
     widths: list[int] = []
+    spans: list[int] = []   # how many morpheme columns each word covers
     for word in group.words:
         first = len(widths)
         for morph in word.morphs:
-            values = {markers.text: "", markers.morphemes: morph.form, markers.glosses: morph.gloss,
-                      markers.pos: morph.pos, markers.guess: GUESS_MARK if morph.guess else ""}
+            values = {markers.morphemes: morph.form, markers.glosses: morph.gloss, markers.pos: morph.pos,
+                      markers.guess: GUESS_MARK if morph.guess else ""}
             for marker in order:
                 cells[marker].append(values.get(marker, ""))
             widths.append(max(len(values.get(marker, "")) for marker in order) + 1)
-        cells[markers.text][first] = word.form
         # a word wider than its morphemes widens its last morpheme column
         shortfall = len(word.form) + 1 - sum(widths[first:])
         if shortfall > 0:
             widths[-1] += shortfall
+        spans.append(len(widths) - first)
     prefix_width = max(len(marker) for marker in order) + 2
     lines = []
     for marker in order:
-        prefix = f"\\{marker}".ljust(prefix_width)
-        body = "".join(cell.ljust(width) for cell, width in zip(cells[marker], widths))
-        lines.append((prefix + body).rstrip() + group.newline)
+        if marker == markers.text:
+            # a word spans all its morpheme columns
+            starts = [sum(spans[:index]) for index in range(len(spans))]
+            body = "".join(word.form.ljust(sum(widths[start:start + span]))
+                           for word, start, span in zip(group.words, starts, spans))
+        else:
+            body = "".join(cell.ljust(width) for cell, width in zip(cells[marker], widths))
+        lines.append((f"\\{marker}".ljust(prefix_width) + body).rstrip() + group.newline)
     return lines
 
 
