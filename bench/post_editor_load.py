@@ -129,14 +129,42 @@ def train_tsez_model(directory: Path) -> Path:
     return directory / "tsez"
 
 
+HEADER = """# Post-editor load test
+
+`python -m bench.post_editor_load [--model DIR]`: `autogloss serve` on
+127.0.0.1 (uvicorn, one process), N concurrent `POST /api/documents/text`
+requests of 3 sentences each, sent at once with httpx (asyncio) after 5
+warm-up requests. Each model glosses one request at a time (the server
+serialises glossing per model), so latency grows with the queue.
+
+Machine: {machine}.
+
+| model | date | requests | succeeded | total time | requests/s | p50 latency | p95 latency | max latency | conditions |
+|---|---|---:|---:|---:|---:|---:|---:|---:|---|
+"""
+
+
+def write_results(row: str, model: str) -> None:
+    """Add a row to the results table, replacing an earlier one of the same model."""
+    from bench.machine import machine_description
+
+    rows = []
+    if RESULTS.exists():
+        rows = [line for line in RESULTS.read_text(encoding="utf-8").splitlines()
+                if line.startswith("| ") and not line.startswith("| model") and not line.startswith(f"| {model} |")]
+    RESULTS.write_text(HEADER.format(machine=machine_description()) + "\n".join(rows + [row]) + "\n",
+                       encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--model", help="model directory to serve (default: a small majority model)")
+    parser.add_argument("--label", help="how to name the model in the results table (default: its path)")
     parser.add_argument("--note", default="", help="a remark on the conditions, written with the figures")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from bench.machine import machine_description, today
+    from bench.machine import today
 
     with tempfile.TemporaryDirectory() as scratch:
         model_dir = Path(args.model) if args.model else train_tsez_model(Path(scratch))
@@ -146,20 +174,12 @@ def main() -> None:
     print(result.summary())
     for failure in result.failures:
         print("  " + failure)
-    model = "packaged/neural model " + str(args.model) if args.model else "majority baseline (2 Tsez sentences)"
-    RESULTS.write_text(f"""# Post-editor load test
-
-{today()}; {machine_description()}.
-
-`python -m bench.post_editor_load`: `autogloss serve` on 127.0.0.1 (uvicorn, one
-process), {args.requests} concurrent `POST /api/documents/text` requests of 3
-sentences each, sent at once with httpx (asyncio) after 5 warm-up requests;
-model: {model}. OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS", "unset")}. {args.note}
-
-| requests | succeeded | total time | requests/s | p50 latency | p95 latency | max latency |
-|---:|---:|---:|---:|---:|---:|---:|
-| {result.requests} | {result.succeeded} | {result.total_seconds:.2f} s | {result.requests / result.total_seconds:.1f} | {result.percentile(0.5):.3f} s | {result.percentile(0.95):.3f} s | {max(result.latencies):.3f} s |
-""", encoding="utf-8")
+    model = args.label or (f"`{args.model}`" if args.model else "majority baseline (2 Tsez sentences)")
+    row = (f"| {model} | {today()} | {result.requests} | {result.succeeded} | {result.total_seconds:.2f} s | "
+           f"{result.requests / result.total_seconds:.1f} | {result.percentile(0.5):.3f} s | "
+           f"{result.percentile(0.95):.3f} s | {max(result.latencies):.3f} s | "
+           f"{args.note} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}) |")
+    write_results(row, model)
     print(f"written to {RESULTS}")
     if result.failures:
         sys.exit(1)
