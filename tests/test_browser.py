@@ -24,6 +24,7 @@ from autogloss.interlinear.flextext import FlexTextDocument  # noqa: E402
 from autogloss.models import MajorityGlosser  # noqa: E402
 
 from conftest import TRAIN  # noqa: E402
+from interlinear_fixtures import FLEXTEXT  # noqa: E402
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # "raład" glossed three ways: the model is unsure of it, and the page must say so.
@@ -75,6 +76,8 @@ def test_gloss_edit_accept_and_download_in_a_real_browser(tmp_path):
     corrections = tmp_path / "corrections.jsonl"
     downloads = tmp_path / "downloads"
     downloads.mkdir()
+    flextext = tmp_path / "sea.flextext"
+    flextext.write_text(FLEXTEXT, encoding="utf-8")
     bad = tmp_path / "broken.flextext"
     bad.write_text("<document>\n<interlinear-text>\n", encoding="utf-8")
 
@@ -131,6 +134,16 @@ def test_gloss_edit_accept_and_download_in_a_real_browser(tmp_path):
             Select(driver.find_element(By.ID, "download-format")).select_by_value("flextext")
             driver.find_element(By.ID, "download-button").click()
             downloaded = _wait_for_file(downloads, ".flextext")
+
+            # A FLEx text with a person's glosses: those stay locked in the page.
+            driver.find_element(By.ID, "file").send_keys(str(flextext))
+            driver.find_element(By.ID, "gloss-button").click()
+            wait.until(lambda d: "sea.flextext" in d.find_element(By.ID, "summary").text)
+            assert "5 filled, 7 kept, 0 skipped" in driver.find_element(By.ID, "summary").text
+            cells = driver.find_elements(By.CSS_SELECTOR, "article.sentence")[0].find_elements(
+                By.CSS_SELECTOR, "input.gloss")
+            assert [(c.get_attribute("value"), bool(c.get_attribute("readonly"))) for c in cells] == [
+                ("big", False), ("open.sea", True), ("OLD", False), ("become", False), ("PST", True)]
         finally:
             driver.quit()
 
