@@ -30,8 +30,10 @@ app.add_typer(corpus_app, name="corpus")
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl or text (default: from the file extension)")]
+FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl, text, flextext, toolbox or elan (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
+ToolboxMarkersOption = Annotated[Optional[str], typer.Option("--toolbox-markers", help="Toolbox markers as ROLE=MARKER,... (roles ref, tx, mb, ge, ps, ft, ag; defaults are those markers)")]
+ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, translation, status)")]
 
 
 @contextlib.contextmanager
@@ -187,7 +189,7 @@ def convert(
     to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (default: from the extension)")] = None,
     skip_invalid: SkipOption = False,
 ) -> None:
-    """Convert IGT between the shared-task text format, CLDF and Parquet."""
+    """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN."""
     from .formats import write_records
 
     skipped: list[FormatError] = []
@@ -350,8 +352,9 @@ def _print_trained(glosser, out_dir: Path) -> None:
 
 @app.command("finetune")
 def finetune(
-    train_file: Annotated[Path, typer.Option("--train", help="Glossed training file of the new language")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
+    train_file: Annotated[Optional[Path], typer.Option("--train", help="Glossed training file of the new language")] = None,
+    corrections_file: Annotated[Optional[Path], typer.Option("--from-corrections", help="Corrections logged by 'autogloss serve' (JSON lines) to train on, with or instead of --train")] = None,
     model_dir: Annotated[Optional[str], typer.Option("--model", help="Pretrained neural model directory or hub id (default: the packaged multilingual model)")] = None,
     dev_file: DevOption = None,
     format: FormatOption = None,
@@ -375,22 +378,37 @@ def finetune(
     from .models.base import load_backend
     from .models.neural import NeuralGlosser, train_glosser
 
+    if train_file is None and corrections_file is None:
+        raise AutoglossError("nothing to train on: give --train FILE and/or --from-corrections FILE")
     base = load_backend(model_dir, backend)
-    records = _read_all(train_file, format, skip_invalid, "training data")
+    records = _read_all(train_file, format, skip_invalid, "training data") + _read_corrections(corrections_file, skip_invalid)
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
+    description = " + ".join(str(p) for p in (train_file, corrections_file) if p)
     if base.model_type == "seq2seq":
         from .models.seq2seq.training import train_seq2seq
 
         rate = learning_rate or (1e-3 if lora else 3e-4)
         glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, rate, patience, lora, lora_rank),
-                                base=base, generation=_generation(beams, base), description=str(train_file),
+                                base=base, generation=_generation(beams, base), description=description,
                                 progress=_training_progress)
         return _print_trained(glosser, out_dir)
     if not isinstance(base, NeuralGlosser):
         raise AutoglossError(f"{model_dir}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'")
     glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 1.5e-3, patience),
-                            base=base, description=str(train_file), progress=_training_progress)
+                            base=base, description=description, progress=_training_progress)
     _print_trained(glosser, out_dir)
+
+
+def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
+    if path is None:
+        return []
+    from .corrections import read_corrections
+
+    skipped: list[FormatError] = []
+    records = read_corrections(path, skip_invalid=skip_invalid, skipped=skipped)
+    _report_skipped(skipped)
+    err.print(f"{len(records):,} corrected sentences from {path}")
+    return records
 
 
 @app.command("pretrain")
@@ -465,20 +483,36 @@ def gloss(
     input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
     output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
     model_dir: Annotated[Optional[str], typer.Option("--model", help="Model directory or Hugging Face hub id (default: the packaged multilingual model)")] = None,
-    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf or parquet (default: from the extension)")] = None,
-    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl)")] = None,
+    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf, parquet, flextext, toolbox or elan (default: from the extension)")] = None,
+    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl); for FLEx, Toolbox, ELAN or CLDF input also flextext, toolbox, elan or cldf (default: from the extension, else the input's format)")] = None,
     skip_invalid: SkipOption = False,
     backend: BackendOption = "auto",
     beams: BeamsOption = None,
     segmented: Annotated[str, typer.Option("--segmented", help="seq2seq: is the transcription segmented? auto (from the records), yes, no or unknown")] = "auto",
+    overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
+    toolbox_markers: ToolboxMarkersOption = None,
+    elan_tiers: ElanTiersOption = None,
 ) -> None:
-    """Gloss a file with a trained model, streaming, in batches."""
+    """Gloss a file with a trained model, streaming, in batches.
+
+    FLEx (.flextext), Toolbox, ELAN (.eaf) and CLDF datasets are written back
+    whole, with only their empty glosses filled and marked as guesses.
+    """
     from .fileio import atomic_write
     from .formats.jsonl import record_to_json
     from .formats.sigmorphon import format_record
+    from .interlinear import DOCUMENT_FORMATS, guess_document_format
     from .models.base import load_backend
     from .models.seq2seq.prompt import declare_segmented
 
+    document_format = input_format if input_format in DOCUMENT_FORMATS else (
+        None if input_format else guess_document_format(input))
+    if document_format == "cldf" and not (input.is_dir() or input.suffix.lower() == ".json"):
+        document_format = None  # a bare examples.csv: read as records
+    if document_format:
+        _gloss_interlinear(input, output, load_backend(model_dir, backend), document_format, output_format,
+                           overwrite_guesses, toolbox_markers, elan_tiers)
+        return
     output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in ("sigmorphon", "jsonl"):
         raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
@@ -510,6 +544,38 @@ def gloss(
         err.print(f"{len(repaired):,} record(s) had their generated glosses aligned with the input "
                   f"(see 'repairs' in JSON lines output): {shown}", markup=False, highlight=False)
     out.print(f"{count:,} records glossed, written to {output}")
+
+
+def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, output_format: str | None,
+                       overwrite_guesses: bool, toolbox_markers: str | None, elan_tiers: str | None) -> None:
+    from .interlinear import format_options, gloss_document_file, output_format_for
+
+    output_format = output_format or output_format_for(output, input_format)
+    with err.status("glossing"):
+        summary = gloss_document_file(
+            input, output, glosser, input_format=input_format, output_format=output_format,
+            overwrite_guesses=overwrite_guesses,
+            input_options=format_options(input_format, toolbox_markers, elan_tiers),
+            output_options=format_options(output_format, toolbox_markers, elan_tiers)
+            if output_format in ("toolbox", "elan") else {})
+    out.print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (default: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    models: Annotated[Optional[list[str]], typer.Option("--model", help="Model offered in the editor, as PATH or NAME=PATH (repeatable; the packaged model is offered when present)")] = None,
+    corrections: Annotated[Path, typer.Option("--corrections", help="JSON-lines file that accepted sentences are appended to")] = Path("corrections.jsonl"),
+    max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest file the editor accepts")] = 5.0,
+) -> None:
+    """Start the post-editor in the browser: gloss, correct, accept, download."""
+    from .web import ServerSettings, run_server
+
+    settings = ServerSettings.from_options(models or [], corrections, max_upload_mb)
+    out.print(f"autogloss post-editor on http://{host}:{port}/ (models: {', '.join(settings.models) or 'none'}; "
+              f"corrections to {corrections})", markup=False, highlight=False)
+    run_server(settings, host, port)
 
 
 # -- the main job -------------------------------------------------------------------
@@ -563,7 +629,7 @@ def main() -> None:
         app()
     except (AutoglossError, OSError) as error:
         err.print("[red]error:[/red] ", end="")
-        err.print(str(error), markup=False, highlight=False)
+        err.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

@@ -1,6 +1,10 @@
 """CLDF ExampleTable CSV (as in UraTyp): one example per row, the words of
 ``Analyzed_Word`` and ``Gloss`` separated by tabs.
 
+This reads a bare ``examples.csv`` (sources ship them without metadata);
+whole datasets are read and written through pycldf in
+:mod:`autogloss.interlinear.cldf`.
+
 Column names follow the CLDF ExampleTable defaults. A ``languages.csv``
 beside the examples (CLDF LanguageTable) supplies names, glottocodes and ISO
 codes for ``Language_ID``.
@@ -14,15 +18,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import FormatError, skip_or_raise
-from ..fileio import atomic_write
 from ..records import IGTRecord, Language
 
-EXAMPLE_COLUMNS = [
-    "ID", "Language_ID", "Primary_Text", "Analyzed_Word", "Gloss",
-    "Translated_Text", "Meta_Language_ID", "Comment",
-]
 REQUIRED_COLUMNS = ("ID", "Language_ID", "Primary_Text", "Analyzed_Word", "Gloss")
-LANGUAGE_COLUMNS = ["ID", "Name", "Glottocode", "ISO639P3code"]
 
 
 def _decoded_lines(path: str) -> Iterator[str]:
@@ -119,34 +117,10 @@ def _row_record(path: str, line: int, row: dict[str, str], languages: dict[str, 
 
 
 def write_cldf_examples(records: Iterable[IGTRecord], directory: str | os.PathLike) -> int:
-    """Write ``examples.csv`` and ``languages.csv`` into ``directory`` atomically."""
-    directory = Path(directory)
-    language_ids: dict[Language, str] = {}
-    count = 0
-    with atomic_write(directory / "examples.csv", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EXAMPLE_COLUMNS)
-        writer.writeheader()
-        for record in records:
-            language_id = language_ids.setdefault(record.language, str(len(language_ids) + 1))
-            writer.writerow({
-                "ID": record.id,
-                "Language_ID": language_id,
-                "Primary_Text": record.transcription,
-                "Analyzed_Word": "\t".join(record.segmentation_words),
-                "Gloss": "\t".join(record.gloss_words),
-                "Translated_Text": record.translation or "",
-                "Meta_Language_ID": "",
-                "Comment": "",
-            })
-            count += 1
-    with atomic_write(directory / "languages.csv", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LANGUAGE_COLUMNS)
-        writer.writeheader()
-        for language, language_id in language_ids.items():
-            writer.writerow({
-                "ID": language_id,
-                "Name": language.name or "",
-                "Glottocode": language.glottocode or "",
-                "ISO639P3code": language.iso639_3 or "",
-            })
-    return count
+    """Write a valid CLDF dataset (Generic module: ``Generic-metadata.json``,
+    ``examples.csv``, ``languages.csv``) into ``directory`` atomically, through pycldf."""
+    from ..interlinear.cldf import CldfDocument
+
+    records = list(records)
+    CldfDocument.from_records(records).write(directory)
+    return len(records)

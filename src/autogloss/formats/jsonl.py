@@ -73,3 +73,8 @@ def write_jsonl_to(records: Iterable[IGTRecord], handle: IO[str]) -> int:
 def write_jsonl(records: Iterable[IGTRecord], path: str | os.PathLike) -> int:
     with atomic_write(path) as handle:
         return write_jsonl_to(records, handle)
+
+
+def record_from_json(data: object, path: str, number: int) -> IGTRecord:
+    """One record from a parsed JSON object (as :func:`record_to_json` writes it)."""
+    return _record(data, path, number)

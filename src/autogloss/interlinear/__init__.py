@@ -1,0 +1,133 @@
+"""Interlinear documents (FLEx, Toolbox, ELAN, CLDF): read, fill empty glosses, write back.
+
+:func:`read_document` picks the format from a name or the path;
+:func:`gloss_document_file` is what ``autogloss gloss`` does with such files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import AutoglossError
+from ..records import IGTRecord
+from .document import (GlossSlot, GlossState, InterlinearDocument, ProtectedGlossError, Sentence, Word,
+                       count_states, leipzig_gloss, sentence_from_record)
+from .fill import FillSummary, fill_document
+
+DOCUMENT_FORMATS = ("flextext", "toolbox", "elan", "cldf")
+_BY_SUFFIX = {".flextext": "flextext", ".eaf": "elan", ".sfm": "toolbox", ".tbx": "toolbox",
+              ".toolbox": "toolbox"}
+
+
+def output_format_for(path: str | os.PathLike, input_format: str) -> str:
+    """The format to write ``path`` in: by its extension, else the input's
+    (a ``.txt`` output of a Toolbox input stays Toolbox)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    if suffix == ".jsonl":
+        return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
+    if Path(path).name.endswith("-metadata.json"):
+        return "cldf"
+    if suffix == ".txt" and input_format != "toolbox":
+        return "sigmorphon"
+    return input_format
+
+
+def document_class(format: str) -> type[InterlinearDocument]:
+    """The document class of a format name (imported only when used)."""
+    if format == "flextext":
+        from .flextext import FlexTextDocument
+        return FlexTextDocument
+    if format == "toolbox":
+        from .toolbox import ToolboxDocument
+        return ToolboxDocument
+    if format == "elan":
+        from .elan import ElanDocument
+        return ElanDocument
+    if format == "cldf":
+        from .cldf import CldfDocument
+        return CldfDocument
+    raise AutoglossError(f"unknown interlinear format '{format}' (choose from {', '.join(DOCUMENT_FORMATS)})")
+
+
+def guess_document_format(path: str | os.PathLike) -> str | None:
+    """The interlinear format of a path, or None when it is not one.
+
+    ``.flextext`` is FLEx, ``.eaf`` ELAN, ``.sfm``/``.tbx``/``.toolbox`` (or
+    any text file whose first line is a ``\\_sh`` header) Toolbox, and a
+    ``*-metadata.json`` file or a directory holding one a CLDF dataset.
+    """
+    path = Path(path)
+    if path.suffix.lower() in _BY_SUFFIX:
+        return _BY_SUFFIX[path.suffix.lower()]
+    if path.name.endswith("-metadata.json") or (path.is_dir() and any(path.glob("*-metadata.json"))):
+        return "cldf"
+    if path.is_file() and path.suffix.lower() in ("", ".txt", ".db"):
+        with open(path, "rb") as handle:
+            if handle.read(64).removeprefix(b"\xef\xbb\xbf").startswith(b"\\_sh"):
+                return "toolbox"
+    return None
+
+
+def format_options(format: str, toolbox_markers: str | None = None, elan_tiers: str | None = None) -> dict:
+    """Reader/writer options of a format from the command-line layout strings."""
+    if format == "toolbox":
+        from .toolbox import ToolboxMarkers
+        return {"markers": ToolboxMarkers.parse(toolbox_markers)}
+    if format == "elan":
+        from .elan import ElanTiers
+        return {"tiers": ElanTiers.parse(elan_tiers)}
+    return {}
+
+
+def read_document(path: str | os.PathLike, format: str | None = None, **options) -> InterlinearDocument:
+    if not Path(path).exists():
+        raise AutoglossError(f"{path}: no such file")
+    format = format or guess_document_format(path)
+    if format is None:
+        raise AutoglossError(f"{path}: not an interlinear document (give --format "
+                             f"{'|'.join(DOCUMENT_FORMATS)})")
+    return document_class(format).read(path, **options)
+
+
+def write_document(document: InterlinearDocument, path: str | os.PathLike, format: str | None = None,
+                   **options) -> None:
+    """Write a document in its own format, or converted to another one
+    (glosses and their guess/human states carried over)."""
+    format = format or document.format_name
+    if format == document.format_name:
+        document.write(path)
+        return
+    if format in DOCUMENT_FORMATS:
+        document_class(format).from_sentences(document.copy_sentences(), document.language, **options).write(path)
+        return
+    from ..formats import write_records
+    write_records(document.records(), path, format)
+
+
+def documents_from_records(records: Iterable[IGTRecord], format: str, **options) -> InterlinearDocument:
+    return document_class(format).from_records(records, **options)
+
+
+def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glosser, *,
+                        input_format: str | None = None, output_format: str | None = None,
+                        overwrite_guesses: bool = False, input_options: dict | None = None,
+                        output_options: dict | None = None) -> FillSummary:
+    """Read an interlinear file, fill its empty glosses, write the result."""
+    document = read_document(input, input_format, **(input_options or {}))
+    summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
+    write_document(document, output, output_format, **(output_options or {}))
+    return summary
+
+
+__all__ = [
+    "DOCUMENT_FORMATS", "FillSummary", "GlossSlot", "GlossState", "InterlinearDocument", "ProtectedGlossError",
+    "Sentence", "Word", "count_states", "document_class", "documents_from_records", "fill_document",
+    "format_options", "gloss_document_file", "output_format_for", "guess_document_format", "leipzig_gloss", "read_document",
+    "sentence_from_record", "write_document",
+]

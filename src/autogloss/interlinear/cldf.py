@@ -1,0 +1,256 @@
+"""CLDF datasets with an ExampleTable, read and written through ``pycldf``.
+
+A dataset is named by its metadata file (``Generic-metadata.json``, ...)
+or the directory holding it. Each example row is a sentence: the words of
+``Analyzed_Word`` (else of ``Primary_Text``), their morphemes split at the
+Leipzig boundaries, and the ``Gloss`` word under each.
+
+CLDF has no notion of a machine guess, so autogloss lists the morphemes it
+glossed in an extra ExampleTable column, ``Autogloss_Guesses`` (``2.1``:
+word 2, morpheme 1), added to the schema when first needed. A gloss not
+listed there is a person's and is never changed; rows and gloss words that
+get no new gloss are written back as they were read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pycldf
+
+from ..errors import AutoglossError, FormatError
+from ..fileio import atomic_directory
+from ..records import Language, word_morphemes
+from .document import (MISSING_GLOSSES, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument, Sentence, Word,
+                       affixed_forms, join_morphemes, leipzig_gloss)
+
+GUESS_COLUMN = "Autogloss_Guesses"
+_GUESS_COLUMN_SPEC = {
+    "name": GUESS_COLUMN, "separator": " ", "datatype": "string",
+    "dc:description": "Morphemes whose gloss is a machine guess by autogloss, as WORD.MORPHEME "
+                      "(1-based); a linguist accepts a gloss by removing it from this list.",
+}
+
+
+def metadata_file(path: str | os.PathLike) -> Path:
+    """The metadata JSON of a dataset named by that file or by its directory."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted(path.glob("*-metadata.json")) or sorted(path.glob("*.json"))
+        if not found:
+            raise FormatError(path, None, "no CLDF metadata file (*-metadata.json) in this directory")
+        return found[0]
+    return path
+
+
+@dataclass(eq=False)
+class _Cell:
+    """Where a slot's gloss lives: its row, word and morpheme."""
+
+    row: dict
+    word: int
+    morph: int
+
+
+class CldfDocument(InterlinearDocument):
+    format_name = "cldf"
+
+    def __init__(self, dataset: pycldf.Dataset | None, metadata_name: str, rows: list[dict],
+                 languages: list[dict], sentences: list[Sentence], columns: dict[str, str]):
+        super().__init__(sentences)
+        self.dataset = dataset
+        self.metadata_name = metadata_name
+        self.rows = rows
+        self.languages = languages
+        self.columns = columns
+        self.needs_guess_column = False
+
+    # -- reading ------------------------------------------------------------
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> CldfDocument:
+        metadata = metadata_file(path)
+        try:
+            dataset = pycldf.Dataset.from_metadata(metadata)
+            table = dataset["ExampleTable"]
+            rows = [dict(row) for row in table]
+            languages = [dict(row) for row in dataset["LanguageTable"]] if _has(dataset, "LanguageTable") else []
+        except KeyError:
+            raise FormatError(metadata, None, "CLDF dataset without an ExampleTable") from None
+        except (ValueError, OSError, TypeError) as error:
+            raise FormatError(metadata, None, f"not a readable CLDF dataset: {error}") from None
+        names = dataset.column_names.examples
+        columns = {"id": names.id, "language": names.languageReference, "text": names.primaryText,
+                   "analyzed": names.analyzedWord, "gloss": names.gloss, "translation": names.translatedText}
+        for role in ("id", "text", "gloss"):
+            if not columns[role]:
+                raise FormatError(metadata, None, f"ExampleTable has no {role} column")
+        by_id = {language.get("ID"): _language(language) for language in languages}
+        document = cls(dataset, metadata.name, rows, languages, [], columns)
+        data_file = Path(metadata).parent / str(table.url)
+        document.sentences = [document._sentence(data_file, number, row, by_id)
+                              for number, row in enumerate(rows, start=2)]
+        return document
+
+    def _sentence(self, path: Path, line: int, row: dict, languages: dict) -> Sentence:
+        columns = self.columns
+        analyzed = [w for w in (row.get(columns["analyzed"]) or []) if w] if columns["analyzed"] else []
+        text = (row.get(columns["text"]) or "").split()
+        forms = analyzed or text
+        if not forms:
+            raise FormatError(path, line, f"example {row.get(columns['id'])} has no text")
+        glosses = [g or "" for g in (row.get(columns["gloss"]) or [])]
+        guesses = set(row.get(GUESS_COLUMN) or [])
+        words = []
+        for index, form in enumerate(forms):
+            gloss_word = glosses[index] if index < len(glosses) else ""
+            words.append(_word(row, index, form, gloss_word, bool(analyzed), guesses))
+        if analyzed and len(text) == len(analyzed):
+            for word, surface in zip(words, text):
+                word.form = surface
+        translation = None
+        if columns["translation"]:
+            translation = (row.get(columns["translation"]) or "").strip() or None
+        language = languages.get(row.get(columns["language"])) if columns["language"] else None
+        return Sentence(str(row.get(columns["id"])), words, translation, handle=row, language=language)
+
+    # -- writing ------------------------------------------------------------
+    def write(self, path: str | os.PathLike) -> None:
+        """Write the dataset into directory ``path`` (a ``.json`` path names its metadata file)."""
+        path = Path(path)
+        directory, name = (path.parent, path.name) if path.suffix == ".json" else (path, self.metadata_name)
+        with atomic_directory(directory) as staging:
+            if self.dataset is not None:
+                self.dataset.copy(staging, mdname=name)
+                dataset = pycldf.Dataset.from_metadata(staging / name)
+            else:
+                dataset = pycldf.Generic.in_dir(staging)
+                dataset.add_component("LanguageTable")
+                dataset.add_component("ExampleTable")
+            if self.needs_guess_column and GUESS_COLUMN not in _column_names(dataset):
+                dataset.add_columns("ExampleTable", dict(_GUESS_COLUMN_SPEC))
+            tables = {"ExampleTable": self.rows}
+            if self.dataset is None:
+                tables["LanguageTable"] = self.languages
+            dataset.write(fname=staging / name, **tables)
+            _validate(dataset)
+
+    def _store(self, sentence: Sentence, word: Word, slot: GlossSlot, gloss: str, state: GlossState) -> None:
+        cell: _Cell = slot.handle
+        slot_glosses = [s.gloss for s in word.slots]
+        slot_glosses[cell.morph] = gloss
+        glosses = list(cell.row.get(self.columns["gloss"]) or [])
+        glosses += [""] * (len(sentence.words) - len(glosses))
+        if word.segmented:
+            forms = [s.form for s in word.slots]
+            glosses[cell.word] = join_morphemes([g or MISSING_MARK for g in slot_glosses], forms)
+        else:
+            glosses[cell.word] = gloss
+        cell.row[self.columns["gloss"]] = glosses
+        position = f"{cell.word + 1}.{cell.morph + 1}"
+        guesses = [g for g in (cell.row.get(GUESS_COLUMN) or []) if g != position]
+        if state is GlossState.GUESS:
+            guesses.append(position)
+            self.needs_guess_column = True
+        if guesses or GUESS_COLUMN in cell.row:
+            cell.row[GUESS_COLUMN] = guesses
+
+    # -- new documents --------------------------------------------------------
+    @classmethod
+    def from_sentences(cls, sentences: list[Sentence], language: Language | None = None) -> CldfDocument:
+        languages: dict[Language, str] = {}
+        rows = []
+        for sentence in sentences:
+            language_of = sentence.language or language or Language()
+            language_id = languages.setdefault(language_of, _language_id(language_of, len(languages)))
+            rows.append({"ID": _example_id(sentence.id), "Language_ID": language_id,
+                         "Primary_Text": " ".join(w.form for w in sentence.words),
+                         "Analyzed_Word": [w.segmented_form for w in sentence.words],
+                         "Gloss": [w.gloss_word for w in sentence.words],
+                         "Translated_Text": sentence.translation or ""})
+        language_rows = [{"ID": language_id, "Name": lang.name, "Glottocode": lang.glottocode,
+                          "ISO639P3code": lang.iso639_3} for lang, language_id in languages.items()]
+        columns = {"id": "ID", "language": "Language_ID", "text": "Primary_Text", "analyzed": "Analyzed_Word",
+                   "gloss": "Gloss", "translation": "Translated_Text"}
+        document = cls(None, "Generic-metadata.json", rows, language_rows, [], columns)
+        by_id = {row["ID"]: _language(row) for row in language_rows}
+        document.sentences = [document._sentence(Path("<new>"), n, row, by_id) for n, row in enumerate(rows, 2)]
+        for source, target in zip(sentences, document.sentences):
+            target.accepted = source.accepted
+            for (w, m, old), (_, _, new) in zip(source.slots(), target.slots()):
+                if old.gloss and old.state is GlossState.GUESS:
+                    new.state = GlossState.GUESS
+                    cell = new.handle
+                    cell.row.setdefault(GUESS_COLUMN, []).append(f"{cell.word + 1}.{cell.morph + 1}")
+                    document.needs_guess_column = True
+                new.confidence = old.confidence
+        return document
+
+
+def _word(row: dict, index: int, form: str, gloss_word: str, analyzed: bool, guesses: set[str]) -> Word:
+    forms = affixed_forms(form) if analyzed else [form]
+    pieces = word_morphemes(gloss_word) if gloss_word and analyzed else [gloss_word]
+    aligned = len(pieces) == len(forms)
+    slots = []
+    for morph, morph_form in enumerate(forms):
+        gloss = pieces[morph] if aligned else ""
+        gloss = "" if gloss in MISSING_GLOSSES else leipzig_gloss(gloss)
+        if gloss:
+            state = GlossState.GUESS if f"{index + 1}.{morph + 1}" in guesses else GlossState.HUMAN
+        else:
+            state = GlossState.EMPTY
+        # a person's gloss word that does not line up with the morphemes is left whole and untouched
+        locked = not aligned and bool(gloss_word)
+        slots.append(GlossSlot(morph_form, gloss, state, locked=locked, handle=_Cell(row, index, morph)))
+    return Word(form, slots, segmented=analyzed)
+
+
+def _has(dataset: pycldf.Dataset, component: str) -> bool:
+    try:
+        dataset[component]
+    except KeyError:
+        return False
+    return True
+
+
+def _column_names(dataset: pycldf.Dataset) -> list[str]:
+    return [column.name for column in dataset["ExampleTable"].tableSchema.columns]
+
+
+def _language(row: dict) -> Language:
+    name = row.get("Name")
+    return Language(name=name.replace("_", " ") if name else None, iso639_3=row.get("ISO639P3code") or None,
+                    glottocode=row.get("Glottocode") or None)
+
+
+def _language_id(language: Language, index: int) -> str:
+    candidate = language.glottocode or language.iso639_3 or f"lang{index + 1}"
+    return _example_id(candidate)
+
+
+def _example_id(value: str) -> str:
+    """CLDF ids allow letters, digits, ``_`` and ``-`` only."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in str(value)) or "_"
+
+
+def _validate(dataset: pycldf.Dataset) -> None:
+    problems: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR:
+                problems.append(record.getMessage())
+
+    logger = logging.getLogger("autogloss.cldf.validate")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        valid = dataset.validate(log=logger)
+    except ValueError as error:
+        raise AutoglossError(f"the CLDF dataset written would not be valid: {error}") from None
+    finally:
+        logger.removeHandler(handler)
+    if not valid or problems:
+        raise AutoglossError(f"the CLDF dataset written would not be valid: {'; '.join(problems[:3])}")

@@ -1,0 +1,313 @@
+"""The document layer shared by FLEx, Toolbox, ELAN and CLDF files.
+
+Each format reads its file into a tree that keeps everything needed to write
+it back exactly (guids, unknown items, tier ids, column layout), and exposes
+the sentences as :class:`Sentence` objects: words, and per word the gloss
+*slots* (one per morpheme, or one for the whole word when the source has no
+morpheme breakdown). Every slot knows its :class:`GlossState`. Glosses go back
+into the tree only through :meth:`InterlinearDocument.set_gloss`, which
+refuses to touch what a human approved.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import AutoglossError
+from ..records import IGTRecord, Language, word_morphemes, words
+
+#: Gloss values that mean "not glossed yet": Toolbox writes ``***`` for an
+#: unanalysed item, and records use ``?`` for a missing piece of a gloss word.
+MISSING_GLOSSES = frozenset({"", "?", "***"})
+MISSING_MARK = "?"
+AFFIX_MARKERS = "-="
+
+
+class GlossState(str, enum.Enum):
+    """Where the gloss of one slot stands."""
+
+    EMPTY = "empty"    # nothing yet: autogloss may fill it
+    GUESS = "guess"    # a machine guess: replaced only with overwrite_guesses
+    HUMAN = "human"    # a person's gloss: never changed by autogloss
+
+
+class ProtectedGlossError(AutoglossError):
+    """An attempt to write a machine gloss over a human-approved one."""
+
+
+def xml_problem(error: Exception) -> str:
+    """An XML parser's message without the position it repeats (the caller names the line)."""
+    return re.sub(r"(, line \d+)?, column \d+$", "", getattr(error, "msg", str(error)))
+
+
+def leipzig_gloss(gloss: str) -> str:
+    """A gloss as one token: the words of a multi-word gloss joined by
+    periods (Leipzig rule 4, "come out" -> "come.out")."""
+    return ".".join(gloss.split())
+
+
+def bare_form(form: str) -> str:
+    """A morpheme without its affix markers ("-n" -> "n", "b-" -> "b")."""
+    return form.strip().strip(AFFIX_MARKERS)
+
+
+def join_morphemes(pieces: list[str], forms: list[str]) -> str:
+    """Join morpheme pieces into one word with Leipzig boundaries.
+
+    ``forms`` are the morphemes as the source writes them; a ``=`` on either
+    side of a boundary makes it a clitic boundary, anything else an affix one.
+    """
+    joined = bare_form(pieces[0]) if pieces else ""
+    for index in range(1, len(pieces)):
+        clitic = forms[index - 1].endswith("=") or forms[index].startswith("=")
+        joined += ("=" if clitic else "-") + bare_form(pieces[index])
+    return joined
+
+
+@dataclass(eq=False)
+class GlossSlot:
+    """One glossable unit: a morpheme, or a whole unanalysed word.
+
+    ``handle`` is the format's own pointer into its tree (an XML element, an
+    annotation id, a column); ``locked`` marks an empty slot inside an analysis
+    that a human approved as a whole, which autogloss must leave alone too.
+    """
+
+    form: str
+    gloss: str = ""
+    state: GlossState = GlossState.EMPTY
+    locked: bool = False
+    confidence: float | None = None
+    handle: Any = None
+
+    @property
+    def editable(self) -> bool:
+        """Whether a machine (or the post-editor) may write this slot."""
+        return not self.locked and self.state is not GlossState.HUMAN
+
+
+@dataclass(eq=False)
+class Word:
+    form: str
+    slots: list[GlossSlot]
+    #: True when the slots are the source's morphemes; False for one slot
+    #: standing for the whole unanalysed word.
+    segmented: bool
+    handle: Any = None
+
+    @property
+    def segmented_form(self) -> str:
+        if not self.segmented:
+            return self.form
+        forms = [slot.form for slot in self.slots]
+        return join_morphemes(forms, forms)
+
+    @property
+    def gloss_word(self) -> str:
+        """The word's gloss as a record writes it ("" when nothing is glossed)."""
+        glosses = [slot.gloss or MISSING_MARK for slot in self.slots]
+        if all(not slot.gloss for slot in self.slots):
+            return ""
+        if not self.segmented:
+            return glosses[0]
+        forms = [slot.form for slot in self.slots]
+        return join_morphemes(glosses, forms)
+
+
+@dataclass(eq=False)
+class Sentence:
+    id: str
+    words: list[Word]
+    translation: str | None = None
+    handle: Any = None
+    #: Set by the post-editor when a person accepted every gloss.
+    accepted: bool = False
+    #: The sentence's own language, where the format gives one per sentence.
+    language: Language | None = None
+
+    @property
+    def segmented(self) -> bool:
+        return any(word.segmented for word in self.words)
+
+    def slots(self) -> Iterable[tuple[int, int, GlossSlot]]:
+        for word_index, word in enumerate(self.words):
+            for slot_index, slot in enumerate(word.slots):
+                yield word_index, slot_index, slot
+
+    def record(self, language: Language | None = None, with_glosses: bool = True) -> IGTRecord:
+        """The sentence as an :class:`IGTRecord` (a missing morpheme gloss shows as ``?``)."""
+        gloss_words = [word.gloss_word for word in self.words] if with_glosses else []
+        glosses = " ".join(g or MISSING_MARK for g in gloss_words) if any(gloss_words) else ""
+        return IGTRecord(
+            id=self.id,
+            transcription=" ".join(word.form for word in self.words),
+            segmentation=" ".join(word.segmented_form for word in self.words) if self.segmented else None,
+            glosses=glosses,
+            translation=self.translation,
+            language=self.language or language or Language(),
+            is_segmented=False,
+        )
+
+
+def sentence_from_record(record: IGTRecord, state: GlossState = GlossState.HUMAN) -> Sentence:
+    """A sentence built from a record; its glosses get ``state`` (a record's
+    own glosses are taken as a person's unless said otherwise)."""
+    plain = record.transcription_words
+    segmented = words(record.segmentation) if record.segmentation else []
+    gloss_words = record.gloss_words
+    if segmented and len(segmented) != len(plain):
+        plain = segmented  # the segmentation is the better word list when they disagree
+    built = []
+    for index, form in enumerate(plain):
+        gloss_word = gloss_words[index] if index < len(gloss_words) else ""
+        if segmented:
+            forms = affixed_forms(segmented[index])
+            glosses = word_morphemes(gloss_word) if gloss_word else []
+            if len(glosses) != len(forms):
+                glosses = [""] * len(forms)
+            slots = [_slot(f, g, state) for f, g in zip(forms, glosses)]
+            built.append(Word(form, slots, segmented=True))
+        else:
+            built.append(Word(form, [_slot(form, gloss_word, state)], segmented=False))
+    return Sentence(record.id, built, record.translation, language=record.language)
+
+
+def _slot(form: str, gloss: str, state: GlossState) -> GlossSlot:
+    gloss = "" if gloss in MISSING_GLOSSES else gloss
+    return GlossSlot(form, gloss, state if gloss else GlossState.EMPTY)
+
+
+def affixed_forms(word: str) -> list[str]:
+    """The morphemes of a segmented word with their boundary markers on the
+    affix side, as FLEx and Toolbox write them ("b-oq-n" -> "b-", "oq", "-n").
+
+    A record does not say which morpheme is the root; the longest one is
+    taken as the root, the pieces before it as prefixes (or proclitics) and
+    the ones after it as suffixes (or enclitics).
+    """
+    pieces = re.split(f"([{re.escape(AFFIX_MARKERS)}])", word)
+    morphs, boundaries = pieces[0::2], pieces[1::2]
+    if len(morphs) == 1:
+        return morphs
+    root = max(range(len(morphs)), key=lambda index: (len(morphs[index]), -index))
+    forms = []
+    for index, morph in enumerate(morphs):
+        if index < root:
+            morph = morph + boundaries[index]
+        elif index > root:
+            morph = boundaries[index - 1] + morph
+        forms.append(morph)
+    return forms
+
+
+class InterlinearDocument(ABC):
+    """A file of one interlinear format, read into a tree kept for writing back."""
+
+    format_name: ClassVar[str]
+    #: Whether an unanalysed word may take the model's morpheme segmentation.
+    #: Only formats without a tree of their own do: in FLEx, Toolbox, ELAN or
+    #: CLDF a morpheme breakdown is a linguist's decision, not a gloss.
+    adopts_predicted_segmentation: ClassVar[bool] = False
+
+    def __init__(self, sentences: list[Sentence], language: Language | None = None):
+        self.sentences = sentences
+        self.language = language or Language()
+
+    # -- reading and writing -------------------------------------------------
+    @classmethod
+    @abstractmethod
+    def read(cls, path: str | os.PathLike, **options) -> InterlinearDocument:
+        """Parse a file; malformed input raises :class:`FormatError`."""
+
+    @classmethod
+    @abstractmethod
+    def from_sentences(cls, sentences: list[Sentence], language: Language | None = None,
+                       **options) -> InterlinearDocument:
+        """A new document of this format holding copies of these sentences
+        (their glosses and states included)."""
+
+    @classmethod
+    def from_records(cls, records: Iterable[IGTRecord], **options) -> InterlinearDocument:
+        records = list(records)
+        language = records[0].language if records else None
+        return cls.from_sentences([sentence_from_record(r) for r in records], language, **options)
+
+    @abstractmethod
+    def write(self, path: str | os.PathLike) -> None:
+        """Write the document atomically."""
+
+    # -- glosses ---------------------------------------------------------------
+    @abstractmethod
+    def _store(self, sentence: Sentence, word: Word, slot: GlossSlot, gloss: str, state: GlossState) -> None:
+        """Put one gloss and its state into the format's tree."""
+
+    def set_gloss(self, sentence: Sentence, word_index: int, slot_index: int, gloss: str,
+                  state: GlossState, confidence: float | None = None) -> None:
+        """Write one gloss, as a machine guess or as a person's (post-editor).
+
+        Human-approved and locked slots are never written: this is the single
+        gate that keeps autogloss from altering a person's analysis.
+        """
+        word = sentence.words[word_index]
+        slot = word.slots[slot_index]
+        if not slot.editable:
+            raise ProtectedGlossError(f"sentence {sentence.id}, word {word_index + 1} ('{word.form}'), "
+                                      f"morpheme {slot_index + 1}: human-approved, not changed")
+        gloss = leipzig_gloss(gloss)
+        if not gloss:
+            raise AutoglossError(f"sentence {sentence.id}: an empty gloss cannot be written")
+        self._store(sentence, word, slot, gloss, state)
+        slot.gloss, slot.state, slot.confidence = gloss, state, confidence
+
+    def records(self) -> list[IGTRecord]:
+        return [sentence.record(self.language) for sentence in self.sentences]
+
+    def copy_sentences(self) -> list[Sentence]:
+        """Sentences detached from this document's tree (for another format)."""
+        copies = []
+        for sentence in self.sentences:
+            copied_words = [Word(w.form, [GlossSlot(s.form, s.gloss, s.state, s.locked, s.confidence)
+                                          for s in w.slots], w.segmented) for w in sentence.words]
+            copies.append(Sentence(sentence.id, copied_words, sentence.translation, accepted=sentence.accepted,
+                                   language=sentence.language or self.language))
+        return copies
+
+
+def count_states(document: InterlinearDocument) -> dict[str, int]:
+    counts = {state.value: 0 for state in GlossState}
+    for sentence in document.sentences:
+        for _, _, slot in sentence.slots():
+            counts[slot.state.value] += 1
+    return counts
+
+
+class RecordDocument(InterlinearDocument):
+    """Sentences that came as plain records (pasted text, shared-task or
+    JSON-lines files): no tree of their own, so glosses live in the slots
+    only, and writing goes through another format."""
+
+    format_name = "records"
+    adopts_predicted_segmentation = True
+
+    @classmethod
+    def read(cls, path: str | os.PathLike, format: str | None = None, **options) -> RecordDocument:
+        from ..formats import read_records
+        return cls.from_records(read_records(path, format, **options))
+
+    @classmethod
+    def from_sentences(cls, sentences: list[Sentence], language: Language | None = None,
+                       **options) -> RecordDocument:
+        return cls(sentences, language)
+
+    def write(self, path: str | os.PathLike) -> None:
+        raise AutoglossError("records have no file format of their own: write them as sigmorphon, jsonl, "
+                             "flextext, toolbox, elan or cldf")
+
+    def _store(self, sentence: Sentence, word: Word, slot: GlossSlot, gloss: str, state: GlossState) -> None:
+        """Nothing beyond the slot itself, which set_gloss updates."""

@@ -1,0 +1,73 @@
+"""Request and response bodies of the post-editor's API, validated strictly:
+unknown fields, wrong types and oversized values are refused with 422."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
+Gloss = Annotated[str, StringConstraints(max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class TextRequest(_Strict):
+    """Pasted text: one sentence per line, optionally ``sentence<TAB>translation``."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
+    model: ModelName
+
+
+class AcceptRequest(_Strict):
+    """A person's glosses for every morpheme of one sentence, by word."""
+
+    glosses: Annotated[list[Annotated[list[Gloss], Field(max_length=100)]], Field(max_length=1000)]
+
+
+class MorphemeView(BaseModel):
+    form: str
+    gloss: str
+    state: Literal["empty", "guess", "human"]
+    editable: bool
+    confidence: float | None = None
+
+
+class WordView(BaseModel):
+    form: str
+    segmented: bool
+    morphemes: list[MorphemeView]
+
+
+class SentenceView(BaseModel):
+    index: int
+    id: str
+    translation: str | None
+    accepted: bool
+    words: list[WordView]
+
+
+class SummaryView(BaseModel):
+    filled: int
+    kept: int
+    skipped: int
+
+
+class DocumentView(BaseModel):
+    id: str
+    name: str
+    source_format: str
+    model: str
+    summary: SummaryView
+    low_confidence: float
+    sentences: list[SentenceView]
+
+
+class ModelsView(BaseModel):
+    models: list[str]
+    formats: list[str]
+    max_upload_bytes: int
+    low_confidence: float

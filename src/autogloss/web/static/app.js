@@ -1,0 +1,213 @@
+// The post-editor page: talks to the JSON API of `autogloss serve` only.
+"use strict";
+
+const state = { doc: null, lowConfidence: 0.5 };
+const $ = (id) => document.getElementById(id);
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function setStatus(message) { $("status").textContent = message || ""; }
+
+async function api(url, options) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    throw new Error("the autogloss server cannot be reached (" + error.message + ")");
+  }
+  if (!response.ok) {
+    let detail = response.status + " " + response.statusText;
+    try {
+      const body = await response.json();
+      if (body && body.detail) detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    } catch (ignored) { /* not JSON: keep the status line */ }
+    throw new Error(detail);
+  }
+  return response;
+}
+
+async function loadModels() {
+  const info = await (await api("/api/models")).json();
+  state.lowConfidence = info.low_confidence;
+  state.maxUpload = info.max_upload_bytes;
+  const models = $("model");
+  models.replaceChildren(...info.models.map((name) => new Option(name, name)));
+  const formats = $("download-format");
+  formats.replaceChildren(...info.formats.map((name) => new Option(name, name)));
+}
+
+async function glossInput(event) {
+  event.preventDefault();
+  showError("");
+  const file = $("file").files[0];
+  const text = $("text").value;
+  const model = $("model").value;
+  if (!file && !text.trim()) { showError("Paste some text or choose a file first."); return; }
+  if (file && state.maxUpload && file.size > state.maxUpload) {
+    showError("the file is too large: the limit is " + (state.maxUpload / 1048576) + " MB");
+    return;
+  }
+  $("gloss-button").disabled = true;
+  setStatus("glossing…");
+  try {
+    let response;
+    if (file) {
+      const form = new FormData();
+      form.append("file", file);
+      form.append("model", model);
+      response = await api("/api/documents/upload", { method: "POST", body: form });
+    } else {
+      response = await api("/api/documents/text", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text: text, model: model }),
+      });
+    }
+    state.doc = await response.json();
+    render();
+    setStatus("");
+  } catch (error) {
+    showError(error.message);
+    setStatus("");
+  } finally {
+    $("gloss-button").disabled = false;
+  }
+}
+
+function glossInputFor(morpheme, wordIndex, morphIndex) {
+  const input = document.createElement("input");
+  input.type = "text";
+  input.className = "gloss state-" + morpheme.state;
+  input.value = morpheme.gloss;
+  input.dataset.word = wordIndex;
+  input.dataset.morph = morphIndex;
+  input.dataset.original = morpheme.gloss;
+  input.setAttribute("aria-label", "gloss of " + morpheme.form);
+  if (morpheme.state === "guess" && morpheme.confidence !== null && morpheme.confidence < state.lowConfidence) {
+    input.classList.add("low");
+    input.title = "low confidence (" + morpheme.confidence.toFixed(2) + ")";
+  }
+  if (!morpheme.editable) {
+    input.readOnly = true;
+    input.title = "approved by a person: not editable here";
+  }
+  const fit = () => { input.size = Math.max(5, input.value.length + 1); };
+  fit();
+  input.addEventListener("input", () => {
+    fit();
+    input.classList.toggle("edited", input.value !== input.dataset.original);
+  });
+  return input;
+}
+
+function renderSentence(sentence) {
+  const card = document.createElement("article");
+  card.className = "sentence" + (sentence.accepted ? " accepted" : "");
+  card.dataset.index = sentence.index;
+  const head = document.createElement("div");
+  head.className = "sentence-head";
+  const label = document.createElement("span");
+  label.className = "id";
+  label.textContent = (sentence.index + 1) + ". " + sentence.id;
+  const accept = document.createElement("button");
+  accept.type = "button";
+  accept.className = "accept";
+  accept.textContent = sentence.accepted ? "Accept again" : "Accept";
+  accept.addEventListener("click", () => acceptSentence(card, sentence.index));
+  head.append(label);
+  if (sentence.accepted) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "accepted";
+    head.append(badge);
+  }
+  head.append(accept);
+  const igt = document.createElement("div");
+  igt.className = "igt";
+  sentence.words.forEach((word, wordIndex) => {
+    const column = document.createElement("div");
+    column.className = "word";
+    const form = document.createElement("div");
+    form.className = "form";
+    form.textContent = word.form;
+    const morphemes = document.createElement("div");
+    morphemes.className = "morphemes";
+    word.morphemes.forEach((morpheme, morphIndex) => {
+      const cell = document.createElement("div");
+      cell.className = "morpheme";
+      const mform = document.createElement("div");
+      mform.className = "mform";
+      mform.textContent = word.segmented ? morpheme.form : "";
+      cell.append(mform, glossInputFor(morpheme, wordIndex, morphIndex));
+      morphemes.append(cell);
+    });
+    column.append(form, morphemes);
+    igt.append(column);
+  });
+  card.append(head, igt);
+  if (sentence.translation) {
+    const translation = document.createElement("div");
+    translation.className = "translation";
+    translation.textContent = "‘" + sentence.translation + "’";
+    card.append(translation);
+  }
+  return card;
+}
+
+function render() {
+  const doc = state.doc;
+  $("document").hidden = false;
+  const s = doc.summary;
+  $("summary").textContent = doc.name + " · model " + doc.model + " · " + s.filled + " filled, " +
+    s.kept + " kept, " + s.skipped + " skipped";
+  $("sentences").replaceChildren(...doc.sentences.map(renderSentence));
+}
+
+async function acceptSentence(card, index) {
+  showError("");
+  const words = state.doc.sentences[index].words;
+  const glosses = words.map((word) => word.morphemes.map(() => ""));
+  card.querySelectorAll("input.gloss").forEach((input) => {
+    glosses[Number(input.dataset.word)][Number(input.dataset.morph)] = input.value;
+  });
+  try {
+    const response = await api("/api/documents/" + state.doc.id + "/sentences/" + index + "/accept", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ glosses: glosses }),
+    });
+    const sentence = await response.json();
+    state.doc.sentences[index] = sentence;
+    card.replaceWith(renderSentence(sentence));
+    setStatus("sentence " + (index + 1) + " accepted and saved to the corrections file");
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function downloadDocument() {
+  showError("");
+  if (!state.doc) return;
+  const format = $("download-format").value;
+  try {
+    const response = await api("/api/documents/" + state.doc.id + "/download?format=" + encodeURIComponent(format));
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const match = /filename="([^"]+)"/.exec(disposition);
+    const blob = await response.blob();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = match ? match[1] : "autogloss-download";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    setStatus("downloaded " + link.download);
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+$("gloss-form").addEventListener("submit", glossInput);
+$("download-button").addEventListener("click", downloadDocument);
+loadModels().catch((error) => showError(error.message));
