@@ -74,7 +74,8 @@ def results_lock(results_dir: Path):
 
 
 def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
-    rows = merged_rows(args.out / f"{model}-results.json", [r.to_json() for r in results])
+    budget = {} if model == "majority" else {"budget_minutes": args.minutes}
+    rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **budget} for r in results])
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} |" for r in rows)
     command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model != "majority" else "")
@@ -116,6 +117,10 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     print(report)
 
 
+def _budget(row: dict) -> str:
+    return f"{row['budget_minutes']:g}" if "budget_minutes" in row else "4"  # rows from before budgets were recorded
+
+
 def ablation_table(results_dir: Path) -> str | None:
     """Dev scores with and without multilingual pretraining, side by side."""
     files = {name: results_dir / f"{name}-results.json" for name in MODELS}
@@ -123,19 +128,21 @@ def ablation_table(results_dir: Path) -> str | None:
         return None
     rows = {name: {(r["language"], r["track"]): r for r in json.loads(path.read_text())} for name, path in files.items()}
     lines = ["# What multilingual pretraining buys (dev, official scorer)", "",
-             "Same network, same time budget per task; `scratch` starts from random weights, `pretrained` from the "
+             "Same network and regime; `scratch` starts from random weights, `pretrained` from the "
              "multilingual model. Track 1 is scored by word accuracy, track 2 by morpheme accuracy "
              "(the shared task's headline metrics). Sources: `majority-results.json`, `neural-results.json`, "
              "`neural-pretrained-results.json`.", "",
-             "| lang | train sents | track | metric | majority | scratch | pretrained | pretrained - scratch |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| lang | train sents | track | metric | majority | scratch | pretrained | pretrained - scratch "
+             "| budget scratch / pretrained (min) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for key in sorted(rows["neural"], key=lambda k: (rows["neural"][k]["train_sentences"], k)):
         if key not in rows["neural-pretrained"] or key not in rows["majority"]:
             continue
         metric = "word_accuracy" if key[1] == 1 else "morpheme_accuracy"
         base, scratch, pretrained = (rows[name][key]["official"][metric] for name in MODELS)
         lines.append(f"| {key[0]} | {rows['neural'][key]['train_sentences']:,} | {key[1]} | {metric.replace('_', ' ')} "
-                     f"| {base:.2f} | {scratch:.2f} | {pretrained:.2f} | {pretrained - scratch:+.2f} |")
+                     f"| {base:.2f} | {scratch:.2f} | {pretrained:.2f} | {pretrained - scratch:+.2f} "
+                     f"| {_budget(rows['neural'][key])} / {_budget(rows['neural-pretrained'][key])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from autogloss.interlinear.flextext import FlexTextDocument
 from autogloss.interlinear.toolbox import ToolboxDocument, ToolboxMarkers
 from autogloss.errors import FormatError
 from autogloss.models import MajorityGlosser
+from autogloss.models.base import UNKNOWN_GLOSS
 
 from conftest import TRAIN, run_cli
 from interlinear_fixtures import ELAN, FLEXTEXT, TOOLBOX
@@ -462,4 +463,7 @@ def test_filled_glosses_read_back_as_guesses_and_the_rest_as_before(tmp_path, fo
                 assert (new_gloss, new_state) == (old_gloss, old_state)
             else:
                 form = slot.form.strip("-=")
-                assert (new_gloss, new_state) == (f"G{form}{form}", "guess")
+                if UNKNOWN_GLOSS in f"G{form}{form}":  # a model's unknown marker is never written in
+                    assert (new_gloss, new_state) == (old_gloss, old_state)
+                else:
+                    assert (new_gloss, new_state) == (f"G{form}{form}", "guess")

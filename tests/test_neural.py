@@ -259,3 +259,51 @@ def test_the_packaged_model_glosses_without_being_named(tmp_path):
     assert all(check_alignment(r) == [] for r in glossed)
     packaged = load_glosser(None)
     assert isinstance(packaged, NeuralGlosser) and len(packaged.vocabs.languages) > 500
+
+
+def _trained_without_memory(data, tmp_path):
+    train, dev = data
+    torch.manual_seed(0)
+    glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=8, batch_size=4, learning_rate=1e-2),
+                            network_options=TINY, memory=False, save=False)
+    return glosser, train, dev
+
+
+def test_decoding_only_some_words_gives_them_the_same_labels(data, tmp_path):
+    from autogloss.models.neural.data import collate
+
+    glosser, _, dev = _trained_without_memory(data, tmp_path)
+    batch = collate(glosser.encode([r.replace(glosses="") for r in unsegmented(dev)]))
+    with torch.inference_mode():
+        everything = glosser.network.decode_words(batch)
+        words = len(everything.labels)
+        needed = torch.arange(words) % 2 == 0
+        some = glosser.network.decode_words(batch, needed)
+    assert torch.equal(some.labels[needed], everything.labels[needed])
+    assert torch.allclose(some.confidence[needed], everything.confidence[needed], atol=1e-5)
+    assert (some.labels[~needed] == -1).all()
+    # every decoded word has a label before its end marker
+    assert (everything.labels[:, 0] > 1).all()
+
+
+def test_keeping_only_the_used_labels_keeps_their_scores(data, tmp_path):
+    import copy
+
+    from autogloss.models.neural.data import collate, word_labels
+
+    glosser, train, dev = _trained_without_memory(data, tmp_path)
+    full = copy.deepcopy(glosser)
+    some = [r for r in train if r.segmented_form][:2]
+    left = glosser.keep_only_labels(some)
+    used = {label for r in some for w in r.gloss_words for label in word_labels(w, "segmented")}
+    assert set(glosser.vocabs.labels.to_json()) == used and left == len(used) + 2
+    kept = torch.tensor([full.vocabs.labels.id(t) for t in ["<pad>", "<unk>", *glosser.vocabs.labels.to_json()]])
+    batch = collate(full.encode([r.replace(glosses="") for r in dev if r.segmented_form]))
+    with torch.inference_mode():
+        before, after = full.network(batch), glosser.network(batch)
+    labels = len(full.vocabs.labels)
+    assert torch.allclose(after[..., : len(kept)], before[..., kept], atol=1e-5)
+    assert torch.allclose(after[..., len(kept):], before[..., labels:], atol=1e-5)  # copying untouched
+    glosser.save_pretrained(tmp_path / "pruned")
+    inputs = [r.replace(glosses="") for r in dev]
+    assert list(load_glosser(tmp_path / "pruned").gloss(inputs)) == list(glosser.gloss(inputs))

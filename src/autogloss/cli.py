@@ -368,6 +368,7 @@ def finetune(
     lora: LoraOption = False,
     lora_rank: LoraRankOption = 8,
     beams: BeamsOption = None,
+    keep_all_labels: Annotated[bool, typer.Option("--keep-all-labels", help="neural: keep every gloss label of the pretrained model (by default the output layer keeps only the labels the training data uses, which glosses several times faster)")] = False,
 ) -> None:
     """Adapt a pretrained model to one language, with early stopping on --dev.
 
@@ -395,7 +396,8 @@ def finetune(
     if not isinstance(base, NeuralGlosser):
         raise AutoglossError(f"{model_dir}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'")
     glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 1.5e-3, patience),
-                            base=base, description=description, progress=_training_progress)
+                            base=base, description=description, progress=_training_progress,
+                            keep_only_used_labels=not keep_all_labels)
     _print_trained(glosser, out_dir)
 
 

@@ -27,7 +27,7 @@ from ..base import CARD_NAME, CONFIG_NAME, UNKNOWN_GLOSS, GlossedRecord, Glosser
 from ..majority import MajorityGlosser, split_keep_boundaries
 from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, input_words, language_key,
                    translation_words, unit_forms, word_labels)
-from .network import GlossingNetwork, NetworkConfig, WordOutput
+from .network import GlossingNetwork, NetworkConfig
 from .vocab import Vocabulary
 
 WEIGHTS_NAME = "model.safetensors"
@@ -102,6 +102,25 @@ class NeuralGlosser(Glosser):
         c.forms = len(self.vocabs.forms)
         return added
 
+    def keep_only_labels(self, records: list[IGTRecord]) -> int:
+        """Drop every gloss label that ``records`` do not use (in either
+        setting) from the vocabulary and the output layer; returns how many
+        labels are left. A model fine-tuned on one language never chose
+        another language's labels on the shared-task dev sets, and the
+        output layer over all 8,000 pretraining labels is most of the cost of glossing."""
+        used = set()
+        for record in records:
+            mode = SEGMENTED if record.segmented_form else "words"
+            for gloss in record.gloss_words:
+                used.update(word_labels(gloss, mode))
+        kept = [0, 1] + [i for i, token in enumerate(self.vocabs.labels.itos) if i > 1 and token in used]
+        index = torch.tensor(kept)
+        self.vocabs.labels = Vocabulary(self.vocabs.labels.itos[i] for i in kept[2:])
+        _select_rows(self.network, "output", index)
+        _select_rows(self.network, "label_embedding", index)
+        self.network.config.labels = len(kept)
+        return len(kept)
+
     # -- glossing -----------------------------------------------------------------
     def encode(self, records: list[IGTRecord], with_targets: bool = False) -> list[Example]:
         return [encode(record, self.vocabs, with_targets) for record in records]
@@ -139,7 +158,7 @@ class NeuralGlosser(Glosser):
             logits = self.network(batch)
             logits[..., :2] = float("-inf")  # never answer padding or <unk>
             return self._decode_segmented(logits.softmax(-1), batch, records)
-        return self._decode_words(self.network(batch), batch, records)
+        return self._decode_words(batch, records)
 
     def _remembered(self, table: str, key: str) -> tuple[str, float] | None:
         """The memorised gloss of a seen morpheme or word, if the memory is
@@ -174,31 +193,29 @@ class NeuralGlosser(Glosser):
             outputs.append(GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences))
         return outputs
 
-    def _decode_words(self, output: WordOutput, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
-        logits = output.logits.clone()
-        logits[..., 1] = float("-inf")
-        logits[:, 0, 0] = float("-inf")  # every word has at least one label
-        best, chosen = logits.softmax(-1).max(-1)
+    def _decode_words(self, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
+        # Words the memory answers are not decoded at all: most words of a
+        # fine-tuned language's text are seen ones, and decoding is the cost.
+        remembered = [self._remembered("words", word) for record in records for word in record.transcription_words]
+        needed = torch.tensor([found is None for found in remembered], dtype=torch.bool)
+        decoding = self.network.decode_words(batch, needed)
         outputs, word_index = [], 0
         for b, record in enumerate(records):
             example = batch.examples[b]
             gloss_words, segmented, confidences = [], [], []
             for word in record.transcription_words:
-                labels, confidence = [], []
-                for step in range(chosen.size(1)):
-                    label = int(chosen[word_index, step])
-                    if label == 0:
-                        break
-                    labels.append(label)
-                    confidence.append(round(float(best[word_index, step]), 4))
-                gloss = "-".join(self._label(i, example.translation) for i in labels)
-                segmentation = _segment(word, output.attention[word_index, : len(labels), : len(word)])
-                remembered = self._remembered("words", word)
-                if remembered is not None:
-                    gloss = remembered[0]
-                    confidence = [round(remembered[1], 4)] * len(gloss.split("-"))
+                found = remembered[word_index]
+                if found is not None:
+                    gloss = found[0]
+                    confidence = [round(found[1], 4)] * len(gloss.split("-"))
                     known_segmentation = self.memory.lookup("segmentations", word)
-                    segmentation = known_segmentation[0] if known_segmentation else segmentation
+                    segmentation = known_segmentation[0] if known_segmentation else word
+                else:
+                    steps = decoding.labels[word_index].tolist()
+                    labels = steps[: steps.index(0)] if 0 in steps else [s for s in steps if s > 0]
+                    confidence = [round(c, 4) for c in decoding.confidence[word_index, : len(labels)].tolist()]
+                    gloss = "-".join(self._label(i, example.translation) for i in labels)
+                    segmentation = _segment(word, decoding.attention[word_index, : len(labels), : len(word)])
                 gloss_words.append(gloss)
                 segmented.append(segmentation)
                 confidences.append(confidence)
@@ -278,6 +295,18 @@ def _segment(word: str, attention: torch.Tensor) -> str:
         cuts.append(min(max(cut, low), high))
     bounds = [0, *cuts, len(word)]
     return "-".join(word[start:end] for start, end in zip(bounds, bounds[1:]))
+
+
+def _select_rows(network: GlossingNetwork, name: str, rows: torch.Tensor) -> None:
+    """Keep only ``rows`` of an embedding or output layer, in that order."""
+    layer = getattr(network, name)
+    if isinstance(layer, torch.nn.Embedding):
+        smaller = torch.nn.Embedding(len(rows), layer.embedding_dim, padding_idx=layer.padding_idx)
+    else:
+        smaller = torch.nn.Linear(layer.in_features, len(rows))
+        smaller.bias.data = layer.bias.data[rows].clone()
+    smaller.weight.data = layer.weight.data[rows].clone()
+    setattr(network, name, smaller)
 
 
 def _grow(network: GlossingNetwork, name: str, size: int) -> None:

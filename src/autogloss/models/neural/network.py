@@ -165,9 +165,9 @@ class GlossingNetwork(nn.Module):
 
     # -- heads -------------------------------------------------------------------
     def forward(self, batch: Batch, teacher: torch.Tensor | None = None) -> torch.Tensor | WordOutput:
-        """Segmented: (B, U, V+T) logits per morpheme. Words: a :class:`WordOutput`
-        for every word in the batch, in reading order; ``teacher`` (W, S) are
-        the previous-label inputs for training, else decoding is greedy."""
+        """Segmented: (B, U, V+T) logits per morpheme. Words (for training):
+        a :class:`WordOutput` for every word in the batch, in reading order,
+        with ``teacher`` (W, S) the previous-label inputs."""
         states = self._encode_chars(batch)
         translation = self._encode_translation(batch)
         if batch.mode == SEGMENTED:
@@ -176,50 +176,96 @@ class GlossingNetwork(nn.Module):
             lengths = batch.unit_mask.sum(-1)
             morphemes = self.dropout(self.morpheme_context(morphemes, lengths))
             return self._scores(morphemes, translation, batch.translation_mask)
-        return self._decode_words(states, translation, batch, teacher)
+        if teacher is None:
+            raise ValueError("word mode needs teacher inputs in training; use decode_words to gloss")
+        return self._teacher_forced(self._start_words(states, translation, batch), teacher)
 
-    def _decode_words(self, states: torch.Tensor, translation: torch.Tensor, batch: Batch,
-                      teacher: torch.Tensor | None) -> WordOutput:
+    def decode_words(self, batch: Batch, needed: torch.Tensor | None = None) -> WordDecoding:
+        """Greedy decoding of every word of a words-mode batch (in reading
+        order), or only of the ``needed`` ones (W,) bool; skipped words get no labels."""
+        states = self._encode_chars(batch)
+        translation = self._encode_translation(batch)
+        return self._greedy(self._start_words(states, translation, batch, needed))
+
+    def _start_words(self, states: torch.Tensor, translation: torch.Tensor, batch: Batch,
+                     needed: torch.Tensor | None = None) -> _Words:
         sentence, word = batch.unit_mask.nonzero(as_tuple=True)
+        total = len(sentence)
+        rows = torch.arange(total) if needed is None else needed.nonzero(as_tuple=True)[0]
+        sentence, word = sentence[rows], word[rows]
         spans = batch.unit_spans[sentence, word]                             # (W, 2)
-        longest = int((spans[:, 1] - spans[:, 0]).max().clamp(min=1))
+        longest = int((spans[:, 1] - spans[:, 0]).max().clamp(min=1)) if len(rows) else 1
         offsets = spans[:, :1] + torch.arange(longest, device=states.device)  # (W, Lw)
         char_mask = offsets < spans[:, 1:]
         chars = states[sentence[:, None], offsets.clamp(max=states.size(1) - 1)]   # (W, Lw, D)
         forms = self._forms(batch)[sentence, word]
         local_spans = torch.stack([torch.zeros_like(spans[:, 0]), spans[:, 1] - spans[:, 0]], -1)[:, None, :]
         start = torch.cat([_pool_spans(chars, local_spans)[:, 0], forms], dim=-1)
-        hidden = torch.tanh(self.decoder_start(start))
-        word_translation, word_translation_mask = translation[sentence], batch.translation_mask[sentence]
-        keys = self.decoder_attention(chars)
         context = (chars * char_mask[..., None]).sum(1) / char_mask.sum(1, keepdim=True).clamp(min=1)
-        previous = torch.zeros(len(sentence), dtype=torch.long, device=states.device)  # 0: start/end marker
-        steps = teacher.size(1) if teacher is not None else self.config.max_word_labels
+        return _Words(rows, total, chars, char_mask, self.decoder_attention(chars), torch.tanh(self.decoder_start(start)),
+                      context, translation[sentence], batch.translation_mask[sentence])
+
+    def _step(self, words: _Words, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoder step for every word in ``words`` (updated in place):
+        label scores (W, V+T) and where it looked (W, Lw)."""
+        words.hidden = self.decoder(torch.cat([self.label_embedding(previous), words.context], dim=-1), words.hidden)
+        weights = torch.einsum("wd,wld->wl", words.hidden, words.keys).masked_fill(~words.char_mask, NEG_INF).softmax(-1)
+        words.context = torch.einsum("wl,wld->wd", weights, words.chars)
+        unit = torch.tanh(self.decoder_output(torch.cat([words.hidden, words.context], dim=-1)))
+        return self._scores(unit[:, None, :], words.translation, words.translation_mask)[:, 0], weights
+
+    def _teacher_forced(self, words: _Words, teacher: torch.Tensor) -> WordOutput:
+        previous = torch.zeros(len(words.rows), dtype=torch.long)  # 0: start/end marker
         logits, attention = [], []
-        finished = torch.zeros(len(sentence), dtype=torch.bool, device=states.device)
-        for step in range(steps):
-            hidden = self.decoder(torch.cat([self.label_embedding(previous), context], dim=-1), hidden)
-            weights = torch.einsum("wd,wld->wl", hidden, keys).masked_fill(~char_mask, NEG_INF).softmax(-1)
-            context = torch.einsum("wl,wld->wd", weights, chars)
-            unit = torch.tanh(self.decoder_output(torch.cat([hidden, context], dim=-1)))
-            scores = self._scores(unit[:, None, :], word_translation, word_translation_mask)[:, 0]
+        for step in range(teacher.size(1)):
+            scores, weights = self._step(words, previous)
             logits.append(scores)
             attention.append(weights)
-            if teacher is not None:
-                previous = teacher[:, step]
-            else:
-                choice = scores.masked_fill(_unknown_mask(scores), NEG_INF).argmax(-1)
-                finished = finished | (choice == 0)
-                previous = choice.where(choice < self.config.labels, torch.ones_like(choice))
-                if bool(finished.all()):
-                    break
-        return WordOutput(torch.stack(logits, 1), torch.stack(attention, 1), char_mask)
+            previous = teacher[:, step]
+        return WordOutput(torch.stack(logits, 1), torch.stack(attention, 1), words.char_mask)
+
+    def _greedy(self, words: _Words) -> WordDecoding:
+        """Best label at each step, never <unk>, at least one label per word;
+        a word leaves the batch once it has ended, so later steps cost less."""
+        steps, count = self.config.max_word_labels, len(words.rows)
+        labels = torch.full((words.total, steps), -1, dtype=torch.long)
+        confidence = torch.zeros(words.total, steps)
+        attention = torch.zeros(words.total, steps, words.chars.size(1))
+        previous = torch.zeros(count, dtype=torch.long)
+        for step in range(steps):
+            if not len(words.rows):
+                break
+            scores, weights = self._step(words, previous)
+            scores[:, 1] = NEG_INF
+            if step == 0:
+                scores[:, 0] = NEG_INF
+            best, choice = scores.max(-1)
+            labels[words.rows, step] = choice
+            confidence[words.rows, step] = (best - scores.logsumexp(-1)).exp()
+            attention[words.rows, step, : weights.size(1)] = weights
+            going = choice != 0
+            previous = choice[going]
+            previous = previous.where(previous < self.config.labels, torch.ones_like(previous))  # copies enter as <unk>
+            words.keep(going)
+        return WordDecoding(labels, confidence, attention)
 
 
-def _unknown_mask(scores: torch.Tensor) -> torch.Tensor:
-    mask = torch.zeros_like(scores, dtype=torch.bool)
-    mask[..., 1] = True
-    return mask
+@dataclass
+class _Words:
+    """The words being decoded and their decoder state (rows of the batch's word list)."""
+    rows: torch.Tensor               # (W,) which of the batch's words
+    total: int                       # how many words the batch has
+    chars: torch.Tensor              # (W, Lw, D) the word's character states
+    char_mask: torch.Tensor          # (W, Lw)
+    keys: torch.Tensor               # (W, Lw, D) attention keys
+    hidden: torch.Tensor             # (W, D) decoder state
+    context: torch.Tensor            # (W, D) last attention read-out
+    translation: torch.Tensor        # (W, T, Dt) the sentence's translation words
+    translation_mask: torch.Tensor   # (W, T)
+
+    def keep(self, rows: torch.Tensor) -> None:
+        for name in ("rows", "chars", "char_mask", "keys", "hidden", "context", "translation", "translation_mask"):
+            setattr(self, name, getattr(self, name)[rows])
 
 
 @dataclass
@@ -227,6 +273,13 @@ class WordOutput:
     logits: torch.Tensor      # (W, S, V+T): label scores per decoding step; label 0 ends the word
     attention: torch.Tensor   # (W, S, Lw): where each step looked in the word
     char_mask: torch.Tensor   # (W, Lw)
+
+
+@dataclass
+class WordDecoding:
+    labels: torch.Tensor      # (W, S): chosen label per step, 0 ends the word, -1 after the end or not decoded
+    confidence: torch.Tensor  # (W, S): probability of each chosen label
+    attention: torch.Tensor   # (W, S, Lw): where each step looked in the word
 
 
 def segmented_loss(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
