@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import FormatError, skip_or_raise
 from .fileio import content_lines
-from .formats.jsonl import record_from_json, record_to_json
+from .formats.jsonl import parse_json_line, record_from_json, record_to_json
 from .records import IGTRecord
 
 
@@ -58,10 +58,7 @@ def read_corrections(path: str | os.PathLike, *, skip_invalid: bool = False,
     latest: dict[tuple[str, str], IGTRecord] = {}
     for number, line in content_lines(path, skip_invalid, skipped):
         try:
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise FormatError(path, number, f"invalid JSON: {error.msg} at column {error.colno}") from None
+            data = parse_json_line(line, path, number)
             record = record_from_json(data, path, number)
             if not record.has_glosses:
                 raise FormatError(path, number, "a correction without glosses")

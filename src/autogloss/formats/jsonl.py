@@ -48,16 +48,20 @@ def _record(data: object, path: str, number: int) -> IGTRecord:
                      origin=f"{path}:{number}", **values)
 
 
+def parse_json_line(line: str, path: str, number: int) -> object:
+    """One line of a JSON-lines file, or a :class:`FormatError` naming where and what."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise FormatError(path, number, f"invalid JSON: {error.msg} at column {error.colno}") from None
+
+
 def read_jsonl(path: str | os.PathLike, *, skip_invalid: bool = False,
                skipped: list[FormatError] | None = None) -> Iterator[IGTRecord]:
     path = os.fspath(path)
     for number, line in content_lines(path, skip_invalid, skipped):
         try:
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise FormatError(path, number, f"invalid JSON: {error.msg} at column {error.colno}") from None
-            yield _record(data, path, number)
+            yield _record(parse_json_line(line, path, number), path, number)
         except FormatError as error:
             skip_or_raise(error, skip_invalid, skipped)
 

@@ -113,13 +113,18 @@ def read_config(directory: Path) -> dict:
     path = directory / CONFIG_NAME
     if not path.is_file():
         raise ModelError(f"{directory}: not a model directory (no {CONFIG_NAME})")
+    return read_json_object(path, "model config")
+
+
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON object file of a model, or a :class:`ModelError` saying it is corrupt."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{path}: corrupt model config ({error})") from None
-    if not isinstance(config, dict):
-        raise ModelError(f"{path}: corrupt model config (not a JSON object)")
-    return config
+        raise ModelError(f"{path}: corrupt {what} ({error})") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: corrupt {what} (not a JSON object)")
+    return data
 
 
 def read_json_part(directory: Path, name: str) -> dict:

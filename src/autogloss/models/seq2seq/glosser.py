@@ -27,7 +27,7 @@ from ... import __version__
 from ...errors import ModelError
 from ...fileio import atomic_directory
 from ...records import IGTRecord, word_morphemes
-from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, GlossedRecord, Glosser
+from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, GlossedRecord, Glosser, read_json_object
 from .prompt import PromptInput, align_glosses, build_prompt, prompt_input
 
 SETTINGS_NAME = "autogloss.json"
@@ -153,13 +153,7 @@ def _read_settings(directory: Path) -> dict:
     path = directory / SETTINGS_NAME
     if not path.is_file():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{path}: corrupt autogloss settings ({error})") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{path}: corrupt autogloss settings (not a JSON object)")
-    return data
+    return read_json_object(path, "autogloss settings")
 
 
 def _hub_settings(name: str) -> dict:
