@@ -195,6 +195,16 @@ def test_toolbox_markers_are_configurable(tmp_path, glosser):
     assert "\\gl   big  open.sea\n\\auto ?\n" in (tmp_path / "out.sfm").read_text(encoding="utf-8")
     with pytest.raises(FormatError, match="not ROLE=MARKER"):
         ToolboxMarkers.parse("nonsense")
+    # keys may be role names or default markers, with or without the backslash
+    assert ToolboxMarkers.parse("\\tx=t,glosses=g") == ToolboxMarkers(text="t", glosses="g")
+
+
+def test_elan_tier_spec_is_parsed_and_checked():
+    tiers = ElanTiers.parse(" words = W , glosses=G")
+    assert (tiers.words, tiers.glosses, tiers.morphs) == ("W", "G", "morphs")
+    for bad in ("words", "speaker=A", "words="):
+        with pytest.raises(FormatError, match="--elan-tiers.*is not ROLE=TIER; roles: utterance, words"):
+            ElanTiers.parse(bad)
 
 
 def test_malformed_toolbox_names_file_and_line(tmp_path):

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import AutoglossError
+from ..errors import AutoglossError, FormatError
 from ..records import IGTRecord, Language, word_morphemes, words
 
 #: Gloss values that mean "not glossed yet": Toolbox writes ``***`` for an
@@ -44,6 +44,23 @@ class ProtectedGlossError(AutoglossError):
 def xml_problem(error: Exception) -> str:
     """An XML parser's message without the position it repeats (the caller names the line)."""
     return re.sub(r"(, line \d+)?, column \d+$", "", getattr(error, "msg", str(error)))
+
+
+def parse_role_pairs(spec: str, option: str, value_name: str, roles: dict[str, str], roles_help: str,
+                     strip: str = "") -> dict[str, str]:
+    """The ``ROLE=VALUE,ROLE=VALUE`` pairs of a command-line option such as
+    ``--elan-tiers``. ``roles`` maps every accepted key (role names, and any
+    aliases) to its role; ``strip`` is removed from the start of keys and
+    values (Toolbox markers may be written with their backslash)."""
+    values = {}
+    for pair in spec.split(","):
+        key, sep, value = pair.strip().partition("=")
+        role = roles.get(key.strip().lstrip(strip))
+        value = value.strip().lstrip(strip)
+        if not sep or role is None or not value:
+            raise FormatError(option, None, f"'{pair}' is not ROLE={value_name}; roles: {roles_help}")
+        values[role] = value
+    return values
 
 
 def leipzig_gloss(gloss: str) -> str:

@@ -32,8 +32,7 @@ from lxml import etree
 from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
-from .document import xml_problem
-from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word
+from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, parse_role_pairs, xml_problem
 
 GUESS_VALUE = "guess"
 SCHEMA_ATTRIBUTE = "{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"
@@ -60,13 +59,8 @@ class ElanTiers:
         """From ``"utterance=A,words=A-words,morphs=A-morph,glosses=A-gloss,translation=A-ft"``."""
         if not spec:
             return cls()
-        values = {}
-        for pair in spec.split(","):
-            role, sep, tier = pair.strip().partition("=")
-            if not sep or role.strip() not in cls.__dataclass_fields__ or not tier.strip():
-                raise FormatError("--elan-tiers", None, f"'{pair}' is not ROLE=TIER; roles: "
-                                                        f"{', '.join(cls.__dataclass_fields__)}")
-            values[role.strip()] = tier.strip()
+        roles = {name: name for name in cls.__dataclass_fields__}
+        values = parse_role_pairs(spec, "--elan-tiers", "TIER", roles, ", ".join(roles))
         return cls(**values)
 
 

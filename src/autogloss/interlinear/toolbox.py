@@ -28,7 +28,7 @@ from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
 from .document import (AFFIX_MARKERS, MISSING_GLOSSES, GlossSlot, GlossState, InterlinearDocument, Sentence,
-                       Word, leipzig_gloss)
+                       Word, leipzig_gloss, parse_role_pairs)
 
 GUESS_MARK = "?"
 HEADER = "\\_sh v3.0  400  Text\n"
@@ -53,16 +53,10 @@ class ToolboxMarkers:
         if not spec:
             return cls()
         defaults = cls()
-        by_default = {getattr(defaults, name): name for name in cls.__dataclass_fields__}
-        values = {}
-        for pair in spec.split(","):
-            key, sep, value = pair.strip().partition("=")
-            key = key.strip().lstrip("\\")
-            role = key if key in cls.__dataclass_fields__ else by_default.get(key)
-            if not sep or role is None or not value.strip():
-                roles = ", ".join(f"{name} (\\{getattr(defaults, name)})" for name in cls.__dataclass_fields__)
-                raise FormatError("--toolbox-markers", None, f"'{pair}' is not ROLE=MARKER; roles: {roles}")
-            values[role] = value.strip().lstrip("\\")
+        roles = {getattr(defaults, name): name for name in cls.__dataclass_fields__}  # default markers
+        roles.update({name: name for name in cls.__dataclass_fields__})
+        roles_help = ", ".join(f"{name} (\\{getattr(defaults, name)})" for name in cls.__dataclass_fields__)
+        values = parse_role_pairs(spec, "--toolbox-markers", "MARKER", roles, roles_help, strip="\\")
         return cls(**values)
 
     @property
