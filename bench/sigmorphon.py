@@ -1,7 +1,8 @@
 """SIGMORPHON 2023 benchmark: every language, both tracks, dev scores and test predictions.
 
     python -m bench.sigmorphon                       # everything: majority, neural, neural-pretrained, ablation
-    python -m bench.sigmorphon --model neural-pretrained [--minutes 5] [--language git ...]
+    python -m bench.sigmorphon --jobs 2                # the same, two (model, language) runs at a time, 1 thread each
+    python -m bench.sigmorphon --model neural-pretrained [--minutes 10] [--language git ...]
 
 For each model, writes ``{model}-results.md`` and ``.json`` (dev scores under
 both scorers, training time, glossing speed, machine and date) and the test
@@ -19,7 +20,10 @@ import fcntl
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -74,10 +78,13 @@ def results_lock(results_dir: Path):
 
 
 def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
-    budget = {} if model == "majority" else {"budget_minutes": args.minutes}
-    rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **budget} for r in results])
+    run = {"run": today(), "torch_threads": torch.get_num_threads()}
+    if model != "majority":
+        run["budget_minutes"] = args.minutes
+    rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
     speed_rows = "\n".join(
-        f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} |" for r in rows)
+        f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
+        f"| {r.get('run', 'earlier')} |" for r in rows)
     command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model != "majority" else "")
     if args.language:
         command += "".join(f" --language {iso}" for iso in args.language)
@@ -87,7 +94,7 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
               + (" (rows of other languages are from earlier runs)" if len(rows) > len(results) else "") + ".\n"
               f"{describe(model, args.minutes, args.pretrained)}\n\n"
               + results_table(rows, model)
-              + "\n| lang | track | training time (s) | glossing speed (sentences/s) |\n|---|---|---|---|\n"
+              + "\n| lang | track | training time (s) | glossing speed (sentences/s) | run |\n|---|---|---|---|---|\n"
               + speed_rows + "\n")
     with atomic_write(args.out / f"{model}-results.md") as handle:
         handle.write(report)
@@ -146,19 +153,60 @@ def ablation_table(results_dir: Path) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+# Languages by how long their runs take (Arapaho glosses 2,446 dev sentences),
+# so that parallel jobs finish together.
+LONGEST_FIRST = ("arp", "usp", "ddo", "nyb", "ntu", "lez", "git")
+
+
+def run_in_parallel(models: tuple[str, ...], args: argparse.Namespace) -> None:
+    """Run every (model, language) pair as ``python -m bench.sigmorphon --model M
+    --language L`` in its own single-threaded process, ``args.jobs`` at a time;
+    each merges its rows into the results files under the lock."""
+    languages = args.language or sorted(SHARED_TASK_LANGUAGES, key=lambda iso: (
+        LONGEST_FIRST.index(iso) if iso in LONGEST_FIRST else -1))
+    jobs = [(model, iso) for model in models for iso in languages]
+    options = ["--minutes", f"{args.minutes:g}", "--pretrained", str(args.pretrained), "--out", str(args.out)]
+    options += ["--data-dir", str(args.data_dir)] * bool(args.data_dir)
+    options += ["--keep-models", str(args.keep_models)] * bool(args.keep_models)
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def run(job: tuple[str, str]) -> int:
+        model, iso = job
+        command = [sys.executable, "-m", "bench.sigmorphon", "--model", model, "--language", iso, *options]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=environment, cwd=Path(__file__).resolve().parent.parent) as child:
+            for line in child.stdout:
+                print(f"[{model} {iso}] {line}", end="", flush=True)
+        return child.returncode
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        failed = [job for job, status in zip(jobs, pool.map(run, jobs)) if status != 0]
+    print(f"{len(jobs)} runs in {time.perf_counter() - started:.0f} s with {args.jobs} jobs")
+    if failed:
+        sys.exit(f"failed: {', '.join(f'{model} {iso}' for model, iso in failed)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=[*MODELS, "all"], default="all")
-    parser.add_argument("--minutes", type=float, default=5.0, help="neural training budget per language and track")
+    parser.add_argument("--minutes", type=float, default=10.0, help="neural training budget per language and track")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,
                         help="pretrained model for neural-pretrained (default: the packaged model)")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--language", action="append", help="only these languages (repeatable)")
     parser.add_argument("--keep-models", type=Path, default=None, help="copy the trained models to this folder")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="run this many (model, language) benchmarks at a time, each in its own process "
+                             "with one torch thread (2 on this machine's 2 cores)")
     args = parser.parse_args()
-    for model in MODELS if args.model == "all" else [args.model]:
-        run_model(model, args)
+    models = MODELS if args.model == "all" else (args.model,)
+    if args.jobs > 1:
+        run_in_parallel(models, args)
+    else:
+        for model in models:
+            run_model(model, args)
     with results_lock(args.out):
         ablation = ablation_table(args.out)
         if ablation:
