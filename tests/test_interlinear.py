@@ -47,13 +47,14 @@ def flextext(tmp_path):
     return path
 
 
-def test_flextext_round_trip_is_byte_exact(flextext, tmp_path):
-    FlexTextDocument.read(flextext).write(tmp_path / "again.flextext")
-    assert (tmp_path / "again.flextext").read_bytes() == flextext.read_bytes()
-    crlf = tmp_path / "crlf.flextext"
-    crlf.write_bytes(FLEXTEXT.replace("\n", "\r\n").encode("utf-8"))
-    FlexTextDocument.read(crlf).write(tmp_path / "crlf-again.flextext")
-    assert (tmp_path / "crlf-again.flextext").read_bytes() == crlf.read_bytes()
+@pytest.mark.parametrize("document_class, text, suffix",
+                         [(FlexTextDocument, FLEXTEXT, ".flextext"), (ToolboxDocument, TOOLBOX, ".sfm")])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_text_formats_round_trip_byte_exact(document_class, text, suffix, newline, tmp_path):
+    original = tmp_path / f"original{suffix}"
+    original.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    document_class.read(original).write(tmp_path / f"again{suffix}")
+    assert (tmp_path / f"again{suffix}").read_bytes() == original.read_bytes()
 
 
 def test_flextext_reads_sentences_states_and_leipzig_glosses(flextext):
@@ -138,15 +139,6 @@ def toolbox(tmp_path):
     path = tmp_path / "sea.txt"
     path.write_text(TOOLBOX, encoding="utf-8")
     return path
-
-
-def test_toolbox_round_trip_is_byte_exact(toolbox, tmp_path):
-    ToolboxDocument.read(toolbox).write(tmp_path / "again.txt")
-    assert (tmp_path / "again.txt").read_bytes() == toolbox.read_bytes()
-    crlf = tmp_path / "crlf.sfm"
-    crlf.write_bytes(TOOLBOX.replace("\n", "\r\n").encode("utf-8"))
-    ToolboxDocument.read(crlf).write(tmp_path / "crlf-again.sfm")
-    assert (tmp_path / "crlf-again.sfm").read_bytes() == crlf.read_bytes()
 
 
 def test_toolbox_recovers_columns_across_wrapped_groups(toolbox):

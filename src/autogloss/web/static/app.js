@@ -103,57 +103,39 @@ function glossInputFor(morpheme, wordIndex, morphIndex) {
   return input;
 }
 
+// A new element with its class and (as text, never as HTML) its content.
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
 function renderSentence(sentence) {
-  const card = document.createElement("article");
-  card.className = "sentence" + (sentence.accepted ? " accepted" : "");
+  const card = element("article", "sentence" + (sentence.accepted ? " accepted" : ""));
   card.dataset.index = sentence.index;
-  const head = document.createElement("div");
-  head.className = "sentence-head";
-  const label = document.createElement("span");
-  label.className = "id";
-  label.textContent = (sentence.index + 1) + ". " + sentence.id;
-  const accept = document.createElement("button");
+  const head = element("div", "sentence-head");
+  const accept = element("button", "accept", sentence.accepted ? "Accept again" : "Accept");
   accept.type = "button";
-  accept.className = "accept";
-  accept.textContent = sentence.accepted ? "Accept again" : "Accept";
   accept.addEventListener("click", () => acceptSentence(card, sentence.index));
-  head.append(label);
-  if (sentence.accepted) {
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = "accepted";
-    head.append(badge);
-  }
+  head.append(element("span", "id", (sentence.index + 1) + ". " + sentence.id));
+  if (sentence.accepted) head.append(element("span", "badge", "accepted"));
   head.append(accept);
-  const igt = document.createElement("div");
-  igt.className = "igt";
+  const igt = element("div", "igt");
   sentence.words.forEach((word, wordIndex) => {
-    const column = document.createElement("div");
-    column.className = "word";
-    const form = document.createElement("div");
-    form.className = "form";
-    form.textContent = word.form;
-    const morphemes = document.createElement("div");
-    morphemes.className = "morphemes";
+    const morphemes = element("div", "morphemes");
     word.morphemes.forEach((morpheme, morphIndex) => {
-      const cell = document.createElement("div");
-      cell.className = "morpheme";
-      const mform = document.createElement("div");
-      mform.className = "mform";
-      mform.textContent = word.segmented ? morpheme.form : "";
-      cell.append(mform, glossInputFor(morpheme, wordIndex, morphIndex));
+      const cell = element("div", "morpheme");
+      cell.append(element("div", "mform", word.segmented ? morpheme.form : ""),
+                  glossInputFor(morpheme, wordIndex, morphIndex));
       morphemes.append(cell);
     });
-    column.append(form, morphemes);
+    const column = element("div", "word");
+    column.append(element("div", "form", word.form), morphemes);
     igt.append(column);
   });
   card.append(head, igt);
-  if (sentence.translation) {
-    const translation = document.createElement("div");
-    translation.className = "translation";
-    translation.textContent = "‘" + sentence.translation + "’";
-    card.append(translation);
-  }
+  if (sentence.translation) card.append(element("div", "translation", "‘" + sentence.translation + "’"));
   return card;
 }
 
