@@ -132,10 +132,7 @@ def read_json_part(directory: Path, name: str) -> dict:
     path = directory / name
     if not path.is_file():
         raise ModelError(f"{directory}: incomplete model directory (no {name})")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{path}: corrupt model file ({error})") from None
+    return read_json_object(path, "model file")
 
 
 BACKENDS = ("auto", "neural", "seq2seq")

@@ -77,10 +77,17 @@ async function glossInput(event) {
   }
 }
 
+// A new element with its class and (as text, never as HTML) its content.
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
 function glossInputFor(morpheme, wordIndex, morphIndex) {
-  const input = document.createElement("input");
+  const input = element("input", "gloss state-" + morpheme.state);
   input.type = "text";
-  input.className = "gloss state-" + morpheme.state;
   input.value = morpheme.gloss;
   input.dataset.word = wordIndex;
   input.dataset.morph = morphIndex;
@@ -101,14 +108,6 @@ function glossInputFor(morpheme, wordIndex, morphIndex) {
     input.classList.toggle("edited", input.value !== input.dataset.original);
   });
   return input;
-}
-
-// A new element with its class and (as text, never as HTML) its content.
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function renderSentence(sentence) {
