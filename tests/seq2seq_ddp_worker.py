@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
+from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, end_distributed_run, train_seq2seq
 
 
 def weights_checksum(model) -> str:
@@ -36,6 +36,7 @@ def main() -> None:
               "backend": torch.distributed.get_backend(), "steps": glosser.info["training"],
               "checksum": weights_checksum(glosser.model)}
     (out / f"rank{rank}.json").write_text(json.dumps(result), encoding="utf-8")
+    end_distributed_run()
 
 
 if __name__ == "__main__":

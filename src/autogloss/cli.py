@@ -633,6 +633,16 @@ def main() -> None:
         err.print("[red]error:[/red] ", end="")
         err.print(str(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
+    finally:
+        _end_distributed_run()
+
+
+def _end_distributed_run() -> None:
+    """Under torchrun, training leaves a process group open; close it before exit."""
+    if "torch.distributed" in sys.modules:  # nothing can be open if it was never imported
+        from .models.seq2seq.training import end_distributed_run
+
+        end_distributed_run()
 
 
 if __name__ == "__main__":

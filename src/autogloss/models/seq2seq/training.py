@@ -100,6 +100,21 @@ def _agree(decision: bool) -> bool:
     return bool(flag.item())
 
 
+def _wait_for_every_process() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()
+
+
+def end_distributed_run() -> None:
+    """Close the process group the trainer opened. A process that exits with
+    it still open can abort in gloo's teardown ("terminate called without an
+    active exception") while the other process is still saving; call this
+    once, at the end of a program that trained under torchrun."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, kept inside it
 
 
@@ -232,6 +247,7 @@ def _training_arguments(settings: Seq2SeqTrainingSettings, output_dir: Path, ste
         # single process makes accelerate expect a process group that is not there.
         use_cpu=not on_gpu, ddp_backend="gloo" if not on_gpu and _world_size() > 1 else None,
         dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,  # every parameter that trains takes part in every step
         bf16=on_gpu and torch.cuda.is_bf16_supported(),
     )
 
@@ -335,6 +351,7 @@ def train_seq2seq(
         glosser.save_pretrained(model_dir)
     if _is_main_process():
         shutil.rmtree(checkpoints, ignore_errors=True)
+    _wait_for_every_process()  # no process returns before the model is saved
     return glosser
 
 
