@@ -494,6 +494,7 @@ def gloss(
     overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
     toolbox_markers: ToolboxMarkersOption = None,
     elan_tiers: ElanTiersOption = None,
+    lexicon: Annotated[bool, typer.Option("--lexicon/--no-lexicon", help="neural: gloss stems unseen in training with the translation word that recurs with them across the input (on by default)")] = True,
 ) -> None:
     """Gloss a file with a trained model, streaming, in batches.
 
@@ -504,7 +505,6 @@ def gloss(
     from .formats.jsonl import record_to_json
     from .formats.sigmorphon import format_record
     from .interlinear import DOCUMENT_FORMATS, guess_document_format
-    from .models.base import load_backend
     from .models.seq2seq.prompt import declare_segmented
 
     document_format = input_format if input_format in DOCUMENT_FORMATS else (
@@ -512,17 +512,15 @@ def gloss(
     if document_format == "cldf" and not (input.is_dir() or input.suffix.lower() == ".json"):
         document_format = None  # a bare examples.csv: read as records
     if document_format:
-        _gloss_interlinear(input, output, load_backend(model_dir, backend), document_format, output_format,
-                           overwrite_guesses, toolbox_markers, elan_tiers)
+        _gloss_interlinear(input, output, _load_glosser(model_dir, backend, beams, lexicon), document_format,
+                           output_format, overwrite_guesses, toolbox_markers, elan_tiers)
         return
     output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in ("sigmorphon", "jsonl"):
         raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
     if segmented not in ("auto", "yes", "no", "unknown"):
         raise AutoglossError(f"unknown --segmented '{segmented}' (choose auto, yes, no or unknown)")
-    glosser = load_backend(model_dir, backend)
-    if beams and glosser.model_type == "seq2seq":
-        glosser.settings.beams = beams
+    glosser = _load_glosser(model_dir, backend, beams, lexicon)
     skipped: list[FormatError] = []
     repaired: list[str] = []
     count = 0
@@ -546,6 +544,18 @@ def gloss(
         err.print(f"{len(repaired):,} record(s) had their generated glosses aligned with the input "
                   f"(see 'repairs' in JSON lines output): {shown}", markup=False, highlight=False)
     out.print(f"{count:,} records glossed, written to {output}")
+
+
+def _load_glosser(model_dir: str | None, backend: str, beams: int | None, lexicon: bool):
+    """The model with the gloss-time choices of the command line applied."""
+    from .models.base import load_backend
+
+    glosser = load_backend(model_dir, backend)
+    if beams and glosser.model_type == "seq2seq":
+        glosser.settings.beams = beams
+    if not lexicon and glosser.model_type == "neural":
+        glosser.lexicon = None
+    return glosser
 
 
 def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, output_format: str | None,

@@ -97,8 +97,15 @@ def unit_forms(record: IGTRecord) -> list[str]:
     """The identity of every unit: ``m:`` + morpheme or ``w:`` + word, case-folded,
     words without edge punctuation."""
     if record_mode(record) == SEGMENTED:
-        return [f"m:{m.casefold()}" for word in input_words(record) for m in word_morphemes(word)]
-    return [f"w:{_EDGE_PUNCTUATION.sub('', w).casefold() or w}" for w in record.transcription_words]
+        return [form_key(m, SEGMENTED) for word in input_words(record) for m in word_morphemes(word)]
+    return [form_key(w, "words") for w in record.transcription_words]
+
+
+def form_key(unit: str, mode: str) -> str:
+    """The identity of one morpheme (``mode`` segmented) or word."""
+    if mode == SEGMENTED:
+        return f"m:{unit.casefold()}"
+    return f"w:{_EDGE_PUNCTUATION.sub('', unit).casefold() or unit}"
 
 
 def _layout(tokens: list[str], split_morphemes: bool) -> tuple[str, list[tuple[int, int]]]:

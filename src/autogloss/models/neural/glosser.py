@@ -24,8 +24,9 @@ from ...errors import ModelError
 from ...fileio import atomic_directory
 from ...records import IGTRecord
 from ..base import CARD_NAME, CONFIG_NAME, UNKNOWN_GLOSS, GlossedRecord, Glosser, read_json_part
+from ..lexicon import LexiconSettings, fill_unseen_stems
 from ..majority import MajorityGlosser, split_keep_boundaries
-from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, input_words, language_key,
+from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, form_key, input_words, language_key,
                    translation_words, unit_forms, word_labels)
 from .network import GlossingNetwork, NetworkConfig
 from .vocab import Vocabulary
@@ -59,7 +60,8 @@ class NeuralGlosser(Glosser):
     model_type = "neural"
 
     def __init__(self, network: GlossingNetwork, vocabs: Vocabularies, info: dict | None = None,
-                 memory: MajorityGlosser | None = None, memory_thresholds: dict[str, float | None] | None = None):
+                 memory: MajorityGlosser | None = None, memory_thresholds: dict[str, float | None] | None = None,
+                 lexicon: LexiconSettings | None = LexiconSettings()):
         self.network = network
         self.vocabs = vocabs
         self.info = info or {}
@@ -67,6 +69,9 @@ class NeuralGlosser(Glosser):
         # of the network's answer where that was measured to be better on dev.
         self.memory = memory
         self.memory_thresholds = memory_thresholds or {}
+        # Glosses of unseen stems induced from the translations of the sentences
+        # glossed together (see models/lexicon.py); None switches it off.
+        self.lexicon = lexicon
 
     def remember(self, records: list[IGTRecord]) -> None:
         """Memorise the training data's most frequent gloss of each morpheme and word."""
@@ -147,7 +152,18 @@ class NeuralGlosser(Glosser):
                 batch = collate([examples[i] for i in chunk])
                 for i, output in zip(chunk, self.decode(batch, [records[i] for i in chunk])):
                     results[i] = output
+        if self.lexicon is not None:
+            return fill_unseen_stems(records, results, self.training_gloss, self.lexicon)  # type: ignore[arg-type]
         return results  # type: ignore[return-value]
+
+    def training_gloss(self, table: str, form: str) -> str | None:
+        """The memorised gloss of a morpheme (``table`` "morphemes") or word
+        ("words") seen in training; without a memory, "" for the forms the
+        network has an identity embedding for; None for unseen ones."""
+        if self.memory is not None:
+            found = self.memory.lookup(table, form)
+            return None if found is None else found[0]
+        return "" if form_key(form, SEGMENTED if table == "morphemes" else "words") in self.vocabs.forms else None
 
     def _label(self, index: int, translation: list[str]) -> str:
         labels = len(self.vocabs.labels)
@@ -234,6 +250,7 @@ class NeuralGlosser(Glosser):
             "torch_dtype": str(dtype).removeprefix("torch."),
             "network": self.network.config.to_json(),
             "memory_thresholds": self.memory_thresholds,
+            "lexicon_induction": self.lexicon.to_json() if self.lexicon else None,
             "info": self.info,
         }
         with atomic_directory(directory) as staging:
@@ -270,7 +287,12 @@ class NeuralGlosser(Glosser):
         memory = None
         if (directory / MEMORY_NAME).is_file():
             memory = MajorityGlosser.from_tables(read_json_part(directory, MEMORY_NAME))
-        return cls(network, vocabs, config.get("info"), memory, config.get("memory_thresholds"))
+        try:
+            # Models saved before lexicon induction existed get it with the default settings.
+            lexicon = LexiconSettings.from_json(config.get("lexicon_induction", LexiconSettings().to_json()))
+        except TypeError as error:
+            raise ModelError(f"{directory / CONFIG_NAME}: corrupt lexicon_induction settings ({error})") from None
+        return cls(network, vocabs, config.get("info"), memory, config.get("memory_thresholds"), lexicon)
 
 
 def _segment(word: str, attention: torch.Tensor) -> str:
@@ -346,6 +368,7 @@ and where it attends segments the word. Both can copy a translation word as a gl
 - Languages: {len(glosser.vocabs.languages) - 2:,}; gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}
 - Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
 - Training: {info.get("training", "unspecified")}
+- Unseen stems: {"glossed with the translation lemma that recurs with them across the sentences glossed together (" + ", ".join(f"{k} {v}" for k, v in glosser.lexicon.to_json().items()) + ")" if glosser.lexicon else "left to the network"}
 - Made with: {f"`{info['command']}`" if info.get("command") else "the autogloss Python API"}
 
 ## Dev scores (official SIGMORPHON 2023 scorer, percent)
