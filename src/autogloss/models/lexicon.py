@@ -51,7 +51,7 @@ _STRATEGY = DefaultStrategy(dictionary_factory=DefaultDictionaryFactory(cache_ma
 _LEMMATIZER = Lemmatizer(lemmatization_strategy=_STRATEGY)
 
 
-@dataclass
+@dataclass(frozen=True)  # one default instance is shared by every glosser
 class LexiconSettings:
     min_sentences: int = 2   # an unseen form must recur: one sentence cannot tell its word from the others
     min_dice: float = 0.5    # 2 * together / (form's sentences + lemma's sentences)
@@ -145,21 +145,21 @@ def _units(record: IGTRecord) -> tuple[str, list[str]]:
     return table, input_words
 
 
-def _unseen_units(record: IGTRecord, remembered: Remembered) -> set[str]:
+def _unseen_and_explained(record: IGTRecord, remembered: Remembered, code: str) -> tuple[set[str], set[str]]:
+    """The record's unseen units (by :func:`backoff_key`), and the lemmas of the
+    lexical glosses of its seen ones (``sit`` of ``sit.PL``), in one pass."""
     table, units = _units(record)
-    return {backoff_key(unit) for unit in units if backoff_key(unit) and remembered(table, unit) is None}
-
-
-def _explained_lemmas(record: IGTRecord, remembered: Remembered, code: str) -> set[str]:
-    """Lemmas of the lexical glosses of the record's seen units (``sit`` of ``sit.PL``)."""
-    table, units = _units(record)
-    explained = set()
+    unseen, explained = set(), set()
     for unit in units:
         gloss = remembered(table, unit)
+        if gloss is None:
+            if backoff_key(unit):
+                unseen.add(backoff_key(unit))
+            continue
         for label in split_keep_boundaries(gloss)[0] if gloss else ():
             if is_lexical(label):
                 explained.update(_lemma(word, code) for word in label.split(".") if is_lexical(word))
-    return explained
+    return unseen, explained
 
 
 def fill_unseen_stems(inputs: list[IGTRecord], outputs: list[GlossedRecord], remembered: Remembered,
@@ -171,10 +171,12 @@ def fill_unseen_stems(inputs: list[IGTRecord], outputs: list[GlossedRecord], rem
     if len(inputs) < settings.min_sentences:
         return outputs
     code = metalanguage_code(inputs)
-    unseen = [_unseen_units(record, remembered) for record in inputs]
-    lemmas = [translation_lemmas(record.translation, code) for record in inputs]
-    if settings.exclude_explained:
-        lemmas = [found - _explained_lemmas(record, remembered, code) for found, record in zip(lemmas, inputs)]
+    unseen, lemmas = [], []
+    for record in inputs:
+        unseen_units, explained = _unseen_and_explained(record, remembered, code)
+        unseen.append(unseen_units)
+        found = translation_lemmas(record.translation, code)
+        lemmas.append(found - explained if settings.exclude_explained else found)
     lexicon = induce_lexicon(unseen, lemmas, settings)
     if not lexicon:
         return outputs

@@ -111,7 +111,7 @@ def end_distributed_run() -> None:
     active exception") while the other process is still saving; call this
     once, at the end of a program that trained under torchrun."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
+        _wait_for_every_process()
         torch.distributed.destroy_process_group()
 
 
