@@ -3,6 +3,11 @@
     python -m bench.sigmorphon                       # everything: majority, neural, neural-pretrained, ablation
     python -m bench.sigmorphon --jobs 2                # the same, two (model, language) runs at a time, 1 thread each
     python -m bench.sigmorphon --model neural-pretrained [--minutes 10] [--language git ...]
+    python -m bench.sigmorphon --model neural-ensemble --members runs/bench-models
+
+With ``--keep-models DIR``, ``all`` also scores ``neural-ensemble``: the
+``neural`` and ``neural-pretrained`` models of each task (kept in DIR)
+averaged. Together they train in the time of either, one per core.
 
 For each model, writes ``{model}-results.md`` and ``.json`` (dev scores under
 both scorers, training time, glossing speed, machine and date) and the test
@@ -32,19 +37,22 @@ from autogloss.corpus.sources import SHARED_TASK_LANGUAGES
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
 from autogloss.models.base import DEFAULT_MODEL_DIR
-from autogloss.sharedtask import majority_trainer, neural_trainer, results_table, run_shared_task
+from autogloss.sharedtask import (TRACKS, load_task, majority_trainer, neural_trainer, results_table,
+                                  run_shared_task, score_task)
 
 from .machine import machine_description, today
 
 MAIN_MODEL = "neural-pretrained"
 MODELS = ("majority", "neural", "neural-pretrained")
+ENSEMBLE = "neural-ensemble"
+ENSEMBLE_MEMBERS = ("neural-pretrained", "neural")  # the first is the primary (memory, boundaries)
 RESULTS = Path(__file__).parent / "results"
 
 
-def trainer_for(model: str, minutes: float, pretrained: Path):
+def trainer_for(model: str, minutes: float, pretrained: Path, seed: int = 0):
     if model == "majority":
         return majority_trainer
-    return neural_trainer(minutes, base=pretrained if model == "neural-pretrained" else None, progress=print)
+    return neural_trainer(minutes, base=pretrained if model == "neural-pretrained" else None, progress=print, seed=seed)
 
 
 def describe(model: str, minutes: float, pretrained: Path) -> str:
@@ -56,6 +64,9 @@ def describe(model: str, minutes: float, pretrained: Path) -> str:
         "neural": f"Neural glosser trained from scratch per language and track, {minutes:g} min budget each; {regime}",
         "neural-pretrained": (f"Neural glosser fine-tuned per language and track from the multilingual pretrained "
                               f"model `{pretrained.name}`, {minutes:g} min budget each; {regime}"),
+        ENSEMBLE: ("The `neural-pretrained` and `neural` models of each task (as kept by their runs) with their "
+                   "output probabilities averaged; the fine-tuned one supplies the memory and the morpheme "
+                   "boundaries. Training time: the longer of the two, which train side by side, one per core."),
     }[model]
 
 
@@ -79,15 +90,19 @@ def results_lock(results_dir: Path):
 
 def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
     run = {"run": today(), "torch_threads": torch.get_num_threads()}
-    if model != "majority":
+    if model in ENSEMBLE_MEMBERS:
         run["budget_minutes"] = args.minutes
     rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
         f"| {r.get('run', 'earlier')} |" for r in rows)
-    command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model != "majority" else "")
+    command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model in ENSEMBLE_MEMBERS else "")
+    if model == ENSEMBLE:
+        command += f" --members {args.members or args.keep_models}"
     if args.language:
         command += "".join(f" --language {iso}" for iso in args.language)
+    if args.seed and model in ENSEMBLE_MEMBERS:
+        command += f" --seed {args.seed}"
     report = (f"# SIGMORPHON 2023 benchmark: {model}\n\n"
               f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).\n"
               f"Command: `{command}`; whole run {elapsed:.0f} s"
@@ -103,13 +118,45 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
     return report
 
 
+def ensemble_results(data_dir: Path, work: Path, args: argparse.Namespace) -> list:
+    """Score, task by task, the average of the kept models of :data:`ENSEMBLE_MEMBERS`."""
+    from autogloss.models.neural import EnsembleGlosser, NeuralGlosser
+
+    members_dir = args.members or args.keep_models
+    if members_dir is None:
+        sys.exit(f"{ENSEMBLE} needs the members' models: --members DIR (as written by --keep-models DIR)")
+    seconds = {}
+    for name in ENSEMBLE_MEMBERS:
+        path = args.out / f"{name}-results.json"
+        if not path.is_file():
+            sys.exit(f"{ENSEMBLE}: {path} is missing (run --model {name} first; its training times are the ensemble's)")
+        seconds[name] = {(r["language"], r["track"]): r["train_seconds"] for r in json.loads(path.read_text())}
+    results = []
+    for iso in args.language or SHARED_TASK_LANGUAGES:
+        for track in TRACKS:
+            print(f"{ENSEMBLE}: {iso} track {track}", flush=True)
+            paths = [members_dir / f"{name}-{iso}-track{track}" for name in ENSEMBLE_MEMBERS]
+            missing = [str(path) for path in paths if not path.is_dir()]
+            if missing:
+                sys.exit(f"{ENSEMBLE}: no member model at {', '.join(missing)} (run the neural models with --keep-models)")
+            glosser = EnsembleGlosser.combine([NeuralGlosser.from_pretrained(path) for path in paths], list(ENSEMBLE_MEMBERS))
+            if any((iso, track) not in seconds[name] for name in ENSEMBLE_MEMBERS):
+                sys.exit(f"{ENSEMBLE}: {iso} track {track} is missing from the members' results files")
+            train_seconds = max(seconds[name][iso, track] for name in ENSEMBLE_MEMBERS)
+            results.append(score_task(load_task(data_dir, iso, track), glosser, work, ENSEMBLE, train_seconds))
+    return results
+
+
 def run_model(model: str, args: argparse.Namespace) -> None:
     data_dir = find_data_dir(args.data_dir)
     work = args.out / f".{model}-work-{os.getpid()}"  # runs on other languages may go on in parallel
     started = time.perf_counter()
     kwargs = {"languages": args.language} if args.language else {}
-    trainer = trainer_for(model, args.minutes, args.pretrained)
-    results = run_shared_task(data_dir, work, trainer, model, progress=print, **kwargs)
+    if model == ENSEMBLE:
+        results = ensemble_results(data_dir, work, args)
+    else:
+        results = run_shared_task(data_dir, work, trainer_for(model, args.minutes, args.pretrained, args.seed), model,
+                                  progress=print, **kwargs)
     elapsed = time.perf_counter() - started
     with results_lock(args.out):
         report = write_results(model, args, results, elapsed)
@@ -118,7 +165,7 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     predictions.mkdir(parents=True, exist_ok=True)
     for path in (work / "predictions").glob("*-test-track*.txt"):
         shutil.copy(path, predictions / path.name)
-    if args.keep_models:  # e.g. for bench.speed; models are never committed
+    if args.keep_models and model != ENSEMBLE:  # e.g. for bench.speed; models are never committed
         shutil.copytree(work / "models", args.keep_models, dirs_exist_ok=True)
     shutil.rmtree(work)
     print(report)
@@ -207,6 +254,7 @@ def run_in_parallel(models: tuple[str, ...], args: argparse.Namespace) -> None:
     options = ["--minutes", f"{args.minutes:g}", "--pretrained", str(args.pretrained), "--out", str(args.out)]
     options += ["--data-dir", str(args.data_dir)] * bool(args.data_dir)
     options += ["--keep-models", str(args.keep_models)] * bool(args.keep_models)
+    options += ["--seed", str(args.seed)]
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     def run(job: tuple[str, str]) -> int:
@@ -228,7 +276,7 @@ def run_in_parallel(models: tuple[str, ...], args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=[*MODELS, "all"], default="all")
+    parser.add_argument("--model", choices=[*MODELS, ENSEMBLE, "all"], default="all")
     parser.add_argument("--minutes", type=float, default=10.0, help="neural training budget per language and track")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,
                         help="pretrained model for neural-pretrained (default: the packaged model)")
@@ -236,16 +284,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--language", action="append", help="only these languages (repeatable)")
     parser.add_argument("--keep-models", type=Path, default=None, help="copy the trained models to this folder")
+    parser.add_argument("--seed", type=int, default=0, help="neural: training seed (weights and batch order)")
+    parser.add_argument("--members", type=Path, default=None,
+                        help=f"{ENSEMBLE}: folder of the kept neural and neural-pretrained models (default: --keep-models)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="run this many (model, language) benchmarks at a time, each in its own process "
                              "with one torch thread (2 on this machine's 2 cores)")
     args = parser.parse_args()
     models = MODELS if args.model == "all" else (args.model,)
     if args.jobs > 1:
-        run_in_parallel(models, args)
+        run_in_parallel(tuple(m for m in models if m != ENSEMBLE), args)
     else:
         for model in models:
-            run_model(model, args)
+            if model != ENSEMBLE:
+                run_model(model, args)
+    if ENSEMBLE in models or (args.model == "all" and args.keep_models):
+        run_model(ENSEMBLE, args)  # in this process: it only glosses, with the models the runs kept
     with results_lock(args.out):
         tables = {"pretraining-ablation.md": ablation_table(args.out), "standing.md": standing_table(args.out)}
         for name, table in tables.items():

@@ -31,6 +31,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "default-m
 MODEL_TYPES = {
     "majority": "autogloss.models.majority:MajorityGlosser",
     "neural": "autogloss.models.neural.glosser:NeuralGlosser",
+    "neural-ensemble": "autogloss.models.neural.ensemble:EnsembleGlosser",
     # Byte-level T5 glossers: a plain Hugging Face T5/ByT5 directory (such as
     # lecslab/glosslm) says "t5"; autogloss's LoRA adapter directories say "seq2seq".
     "seq2seq": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",

@@ -2,7 +2,8 @@
 input) and a per-word label decoder (unsegmented input), both able to copy
 from the translation."""
 
+from .ensemble import EnsembleGlosser
 from .glosser import NeuralGlosser, build_vocabularies
 from .training import TrainingSettings, fit, train_glosser, tune_memory
 
-__all__ = ["NeuralGlosser", "TrainingSettings", "build_vocabularies", "fit", "train_glosser", "tune_memory"]
+__all__ = ["EnsembleGlosser", "NeuralGlosser", "TrainingSettings", "build_vocabularies", "fit", "train_glosser", "tune_memory"]

@@ -28,7 +28,7 @@ from ..lexicon import LexiconSettings, fill_unseen_stems
 from ..majority import MajorityGlosser, split_keep_boundaries
 from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, form_key, input_words, language_key,
                    translation_words, unit_forms, word_labels)
-from .network import GlossingNetwork, NetworkConfig
+from .network import GlossingNetwork, NetworkConfig, WordDecoding
 from .vocab import Vocabulary
 
 WEIGHTS_NAME = "model.safetensors"
@@ -214,7 +214,7 @@ class NeuralGlosser(Glosser):
         # fine-tuned language's text are seen ones, and decoding is the cost.
         remembered = [self._remembered("words", word) for record in records for word in record.transcription_words]
         needed = torch.tensor([found is None for found in remembered], dtype=torch.bool)
-        decoding = self.network.decode_words(batch, needed)
+        decoding = self._decode_needed_words(batch, records, needed)
         outputs, word_index = [], 0
         for b, record in enumerate(records):
             example = batch.examples[b]
@@ -239,6 +239,10 @@ class NeuralGlosser(Glosser):
             output_record = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented))
             outputs.append(GlossedRecord(output_record, confidences))
         return outputs
+
+    def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor) -> WordDecoding:
+        """Label sequences of the ``needed`` words (W,) bool of a words-mode batch."""
+        return self.network.decode_words(batch, needed)
 
     # -- saving and loading ----------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike, dtype: torch.dtype = torch.float32) -> None:
