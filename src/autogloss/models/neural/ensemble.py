@@ -72,15 +72,19 @@ class EnsembleGlosser(NeuralGlosser):
         """The batch as each member reads it (through its own vocabularies)."""
         return [batch] + [collate(member.encode(records)) for member in self.members[1:]]
 
-    def _in_primary_space(self, member: int, probs: torch.Tensor) -> torch.Tensor:
-        """Move (..., V_member + T) probabilities into the primary's (..., V_primary + T), weighted."""
-        labels = len(self.members[member].vocabs.labels)
+    def _accumulate(self, total: torch.Tensor | None, member: int, probs: torch.Tensor) -> torch.Tensor:
+        """Add a member's weighted (..., V_member + T) probabilities into the
+        running total in the primary's (..., V_primary + T) label space; the
+        primary comes first and starts the total (it may have all 8,000
+        pretraining labels, so nothing of that size is copied or mapped)."""
+        if total is None:
+            return probs * self.weights[member]
+        labels, primary_labels = len(self.members[member].vocabs.labels), len(self.vocabs.labels)
         mapping = self._to_primary[member]
         kept = (mapping >= 0).nonzero(as_tuple=True)[0]
-        moved = probs.new_zeros(*probs.shape[:-1], len(self.vocabs.labels) + probs.size(-1) - labels)
-        moved.index_add_(-1, mapping[kept], probs.index_select(-1, kept))
-        moved[..., len(self.vocabs.labels):] = probs[..., labels:]  # copies: same translation words for all
-        return moved * self.weights[member]
+        total.index_add_(-1, mapping[kept], probs.index_select(-1, kept), alpha=self.weights[member])
+        total[..., primary_labels:] += self.weights[member] * probs[..., labels:]  # copies: same translation words
+        return total
 
     def decode(self, batch: Batch, records: list[IGTRecord]):
         if batch.mode != SEGMENTED:
@@ -89,8 +93,7 @@ class EnsembleGlosser(NeuralGlosser):
         for index, (member, member_batch) in enumerate(zip(self.members, self._member_batches(batch, records))):
             logits = member.network(member_batch)
             logits[..., :2] = float("-inf")
-            probs = self._in_primary_space(index, logits.softmax(-1))
-            total = probs if total is None else total + probs
+            total = self._accumulate(total, index, logits.softmax(-1))
         return self._decode_segmented(total, batch, records)
 
     def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor) -> WordDecoding:
@@ -112,8 +115,7 @@ class EnsembleGlosser(NeuralGlosser):
                 scores[:, 1] = NEG_INF
                 if step == 0:
                     scores[:, 0] = NEG_INF
-                probs = self._in_primary_space(index, scores.softmax(-1))
-                total = probs if total is None else total + probs
+                total = self._accumulate(total, index, scores.softmax(-1))
                 if index == 0:
                     attention[words[0].rows, step, : weights.size(1)] = weights
             best, choice = total.max(-1)
