@@ -111,13 +111,13 @@ class EnsembleGlosser(NeuralGlosser):
                 break
             total = None
             for index, (member, member_words) in enumerate(zip(self.members, words)):
-                scores, weights = member.network._step(member_words, previous[index])
+                scores, looked = member.network._step(member_words, previous[index])
                 scores[:, 1] = NEG_INF
                 if step == 0:
                     scores[:, 0] = NEG_INF
                 total = self._accumulate(total, index, scores.softmax(-1))
                 if index == 0:
-                    attention[words[0].rows, step, : weights.size(1)] = weights
+                    attention[words[0].rows, step, : looked.size(1)] = looked
             best, choice = total.max(-1)
             labels[words[0].rows, step] = choice
             confidence[words[0].rows, step] = best
