@@ -307,3 +307,21 @@ def test_keeping_only_the_used_labels_keeps_their_scores(data, tmp_path):
     glosser.save_pretrained(tmp_path / "pruned")
     inputs = [r.replace(glosses="") for r in dev]
     assert list(load_glosser(tmp_path / "pruned").gloss(inputs)) == list(glosser.gloss(inputs))
+
+
+def test_words_the_memory_glosses_are_cut_into_one_piece_per_label(data, tmp_path):
+    # Track 1 training data has no segmentation line, so the memory knows the
+    # glosses of seen words but not where their morphemes are.
+    train, _ = data
+    words_only = [r for r in train if not r.segmented_form]
+    glosser = train_glosser(words_only, [], tmp_path / "model", TrainingSettings(epochs=2, batch_size=4),
+                            network_options=TINY)
+    assert glosser.memory_thresholds["words"] == 0.0 and not glosser.memory.segmentations
+    inputs = [r.replace(glosses="") for r in words_only]
+    outputs = list(glosser.gloss(inputs))
+    several = [(w, g) for r in outputs for w, g in zip(r.segmentation.split(), r.gloss_words) if "-" in g]
+    assert several, "the test data should have seen words with several morphemes"
+    for record in outputs:
+        assert record.glosses == " ".join(glosser.memory.lookup("words", w)[0] for w in record.transcription_words)
+        assert check_alignment(record) == []
+        assert [w.replace("-", "") for w in record.segmentation.split()] == record.transcription_words

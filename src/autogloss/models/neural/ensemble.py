@@ -96,11 +96,13 @@ class EnsembleGlosser(NeuralGlosser):
             total = self._accumulate(total, index, logits.softmax(-1))
         return self._decode_segmented(total, batch, records)
 
-    def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor) -> WordDecoding:
+    def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor,
+                             encoded: tuple[torch.Tensor, torch.Tensor]) -> WordDecoding:
         """Greedy decoding with every member in step: each step's label is the
         best by averaged probability, and every member reads it as the previous label."""
-        words = [_start_words(member, member_batch, needed)
-                 for member, member_batch in zip(self.members, self._member_batches(batch, records))]
+        words = [self.network._start_words(*encoded, batch, needed)]  # the primary has read the batch already
+        words += [_start_words(member, member_batch, needed)
+                  for member, member_batch in zip(self.members[1:], self._member_batches(batch, records)[1:])]
         steps, primary_labels = self.network.config.max_word_labels, len(self.vocabs.labels)
         labels = torch.full((words[0].total, steps), -1, dtype=torch.long)
         confidence = torch.zeros(words[0].total, steps)
@@ -178,8 +180,7 @@ Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH
 
 def _start_words(member: NeuralGlosser, batch: Batch, needed: torch.Tensor):
     """A member's decoder start state for the ``needed`` words of its batch."""
-    network = member.network
-    return network._start_words(network._encode_chars(batch), network._encode_translation(batch), batch, needed)
+    return member.network._start_words(*member.network.encode(batch), batch, needed)
 
 
 def _label_map(itos: list[str], stoi: dict[str, int], missing: int) -> torch.Tensor:

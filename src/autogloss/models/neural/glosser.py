@@ -212,9 +212,12 @@ class NeuralGlosser(Glosser):
     def _decode_words(self, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
         # Words the memory answers are not decoded at all: most words of a
         # fine-tuned language's text are seen ones, and decoding is the cost.
-        remembered = [self._remembered("words", word) for record in records for word in record.transcription_words]
+        words = [word for record in records for word in record.transcription_words]
+        remembered = [self._remembered("words", word) for word in words]
         needed = torch.tensor([found is None for found in remembered], dtype=torch.bool)
-        decoding = self._decode_needed_words(batch, records, needed)
+        encoded = self.network.encode(batch)
+        decoding = self._decode_needed_words(batch, records, needed, encoded)
+        boundaries = self._remembered_segmentations(batch, words, remembered, encoded)
         outputs, word_index = [], 0
         for b, record in enumerate(records):
             example = batch.examples[b]
@@ -224,8 +227,7 @@ class NeuralGlosser(Glosser):
                 if found is not None:
                     gloss = found[0]
                     confidence = [round(found[1], 4)] * len(gloss.split("-"))
-                    known_segmentation = self.memory.lookup("segmentations", word)
-                    segmentation = known_segmentation[0] if known_segmentation else word
+                    segmentation = boundaries[word_index]
                 else:
                     steps = decoding.labels[word_index].tolist()
                     labels = steps[: steps.index(0)] if 0 in steps else [s for s in steps if s > 0]
@@ -240,9 +242,37 @@ class NeuralGlosser(Glosser):
             outputs.append(GlossedRecord(output_record, confidences))
         return outputs
 
-    def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor) -> WordDecoding:
+    def _remembered_segmentations(self, batch: Batch, words: list[str], remembered: list[tuple[str, float] | None],
+                                  encoded: tuple[torch.Tensor, torch.Tensor]) -> dict[int, str]:
+        """The segmentation of every word the memory glosses (by reading-order
+        index): the memorised one, or, where training had no segmentation
+        (track 1 data has none), cut where the decoder looks while reading the
+        memorised gloss, so that the output has one morpheme per gloss label."""
+        found_segmentations, unknown = {}, []
+        for index, (word, found) in enumerate(zip(words, remembered)):
+            if found is None:
+                continue
+            known = self.memory.lookup("segmentations", word)
+            if known is not None or "-" not in found[0]:
+                found_segmentations[index] = known[0] if known is not None else word
+            else:
+                unknown.append(index)
+        if unknown:
+            glosses = [remembered[index][0].split("-") for index in unknown]
+            width = max(len(labels) for labels in glosses) + 1  # and the end marker
+            teacher = torch.tensor([[self.vocabs.labels.id(label) for label in labels] + [0] * (width - len(labels))
+                                    for labels in glosses])
+            chosen = torch.zeros(len(words), dtype=torch.bool)
+            chosen[unknown] = True
+            attention = self.network.attend_words(batch, chosen, teacher, encoded)
+            for row, (index, labels) in enumerate(zip(unknown, glosses)):
+                found_segmentations[index] = _segment(words[index], attention[row, : len(labels), : len(words[index])])
+        return found_segmentations
+
+    def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor,
+                             encoded: tuple[torch.Tensor, torch.Tensor]) -> WordDecoding:
         """Label sequences of the ``needed`` words (W,) bool of a words-mode batch."""
-        return self.network.decode_words(batch, needed)
+        return self.network.decode_words(batch, needed, encoded)
 
     # -- saving and loading ----------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike, dtype: torch.dtype = torch.float32) -> None:

@@ -168,8 +168,7 @@ class GlossingNetwork(nn.Module):
         """Segmented: (B, U, V+T) logits per morpheme. Words (for training):
         a :class:`WordOutput` for every word in the batch, in reading order,
         with ``teacher`` (W, S) the previous-label inputs."""
-        states = self._encode_chars(batch)
-        translation = self._encode_translation(batch)
+        states, translation = self.encode(batch)
         if batch.mode == SEGMENTED:
             pooled = torch.cat([_pool_spans(states, batch.unit_spans), self._forms(batch)], dim=-1)
             morphemes = torch.tanh(self.morpheme_projection(pooled))
@@ -180,12 +179,25 @@ class GlossingNetwork(nn.Module):
             raise ValueError("word mode needs teacher inputs in training; use decode_words to gloss")
         return self._teacher_forced(self._start_words(states, translation, batch), teacher)
 
-    def decode_words(self, batch: Batch, needed: torch.Tensor | None = None) -> WordDecoding:
+    def encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Character states of the sentences and vectors of their translation words."""
+        return self._encode_chars(batch), self._encode_translation(batch)
+
+    def decode_words(self, batch: Batch, needed: torch.Tensor | None = None,
+                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> WordDecoding:
         """Greedy decoding of every word of a words-mode batch (in reading
-        order), or only of the ``needed`` ones (W,) bool; skipped words get no labels."""
-        states = self._encode_chars(batch)
-        translation = self._encode_translation(batch)
+        order), or only of the ``needed`` ones (W,) bool; skipped words get no labels.
+        ``encoded``: the batch's :meth:`encode`, if already computed."""
+        states, translation = encoded or self.encode(batch)
         return self._greedy(self._start_words(states, translation, batch, needed))
+
+    def attend_words(self, batch: Batch, chosen: torch.Tensor, teacher: torch.Tensor,
+                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Where the decoder looks (N, S, Lw) in each ``chosen`` (W,) bool word
+        while reading the given labels ``teacher`` (N, S) (see
+        :func:`word_teacher_inputs`): the morpheme boundaries of a known gloss."""
+        states, translation = encoded or self.encode(batch)
+        return self._teacher_forced(self._start_words(states, translation, batch, chosen), teacher).attention
 
     def _start_words(self, states: torch.Tensor, translation: torch.Tensor, batch: Batch,
                      needed: torch.Tensor | None = None) -> _Words:
