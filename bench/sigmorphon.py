@@ -4,6 +4,7 @@
     python -m bench.sigmorphon --jobs 2                # the same, two (model, language) runs at a time, 1 thread each
     python -m bench.sigmorphon --model neural-pretrained [--minutes 10] [--language git ...]
     python -m bench.sigmorphon --model neural-ensemble --members runs/bench-models
+    python -m bench.sigmorphon --model neural-pretrained --reuse-models runs/bench-models   # re-gloss kept models
 
 With ``--keep-models DIR``, ``all`` also scores ``neural-ensemble``: the
 ``neural`` and ``neural-pretrained`` models of each task (kept in DIR)
@@ -95,10 +96,13 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
     rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
-        f"| {r.get('run', 'earlier')} |" for r in rows)
+        f"| {r.get('run', 'earlier')}" + (f" (glossing; trained {r['trained_run']})" if "trained_run" in r else "")
+        + " |" for r in rows)
     command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model in ENSEMBLE_MEMBERS else "")
     if model == ENSEMBLE:
         command += f" --members {args.members or args.keep_models}"
+    elif args.reuse_models:
+        command += f" --reuse-models {args.reuse_models}"
     if args.language:
         command += "".join(f" --language {iso}" for iso in args.language)
     if args.seed and model in ENSEMBLE_MEMBERS:
@@ -107,7 +111,9 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
               f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).\n"
               f"Command: `{command}`; whole run {elapsed:.0f} s"
               + (" (rows of other languages are from earlier runs)" if len(rows) > len(results) else "") + ".\n"
-              f"{describe(model, args.minutes, args.pretrained)}\n\n"
+              f"{describe(model, args.minutes, args.pretrained)}\n"
+              + (f"This run trained nothing: it glossed and scored the models kept in `{args.reuse_models}` by the "
+                 "runs that trained them (their dates: the last column).\n" if args.reuse_models else "") + "\n"
               + results_table(rows, model)
               + "\n| lang | track | training time (s) | glossing speed (sentences/s) | run |\n|---|---|---|---|---|\n"
               + speed_rows + "\n")
@@ -118,32 +124,39 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
     return report
 
 
-def ensemble_results(data_dir: Path, work: Path, args: argparse.Namespace) -> list:
-    """Score, task by task, the average of the kept models of :data:`ENSEMBLE_MEMBERS`."""
+def kept_results(model: str, data_dir: Path, work: Path, args: argparse.Namespace) -> list:
+    """Score, task by task and without training, models an earlier run kept:
+    a neural model itself (``--reuse-models DIR``, e.g. after a change to
+    glossing only), or for the ensemble the average of :data:`ENSEMBLE_MEMBERS`
+    (``--members DIR``). Training times are the ones those runs recorded."""
     from autogloss.models.neural import EnsembleGlosser, NeuralGlosser
 
-    members_dir = args.members or args.keep_models
-    if members_dir is None:
-        sys.exit(f"{ENSEMBLE} needs the members' models: --members DIR (as written by --keep-models DIR)")
-    seconds = {}
-    for name in ENSEMBLE_MEMBERS:
+    folder = (args.members or args.keep_models) if model == ENSEMBLE else args.reuse_models
+    if folder is None:
+        sys.exit(f"{model}: name the kept models with --members DIR (as written by --keep-models DIR)")
+    names = ENSEMBLE_MEMBERS if model == ENSEMBLE else (model,)
+    recorded = {}
+    for name in names:
         path = args.out / f"{name}-results.json"
         if not path.is_file():
-            sys.exit(f"{ENSEMBLE}: {path} is missing (run --model {name} first; its training times are the ensemble's)")
-        seconds[name] = {(r["language"], r["track"]): r["train_seconds"] for r in json.loads(path.read_text())}
+            sys.exit(f"{model}: {path} is missing (run --model {name} first; it records the training times)")
+        recorded[name] = {(r["language"], r["track"]): r for r in json.loads(path.read_text())}
     results = []
     for iso in args.language or SHARED_TASK_LANGUAGES:
         for track in TRACKS:
-            print(f"{ENSEMBLE}: {iso} track {track}", flush=True)
-            paths = [members_dir / f"{name}-{iso}-track{track}" for name in ENSEMBLE_MEMBERS]
-            missing = [str(path) for path in paths if not path.is_dir()]
+            print(f"{model}: {iso} track {track} (kept models in {folder})", flush=True)
+            paths = [folder / f"{name}-{iso}-track{track}" for name in names]
+            missing = [str(path) for path in paths if not path.is_dir()] + [
+                f"{name} {iso} track {track} in {name}-results.json" for name in names if (iso, track) not in recorded[name]]
             if missing:
-                sys.exit(f"{ENSEMBLE}: no member model at {', '.join(missing)} (run the neural models with --keep-models)")
-            glosser = EnsembleGlosser.combine([NeuralGlosser.from_pretrained(path) for path in paths], list(ENSEMBLE_MEMBERS))
-            if any((iso, track) not in seconds[name] for name in ENSEMBLE_MEMBERS):
-                sys.exit(f"{ENSEMBLE}: {iso} track {track} is missing from the members' results files")
-            train_seconds = max(seconds[name][iso, track] for name in ENSEMBLE_MEMBERS)
-            results.append(score_task(load_task(data_dir, iso, track), glosser, work, ENSEMBLE, train_seconds))
+                sys.exit(f"{model}: missing {', '.join(missing)} (run the neural models with --keep-models)")
+            models = [NeuralGlosser.from_pretrained(path) for path in paths]
+            glosser = EnsembleGlosser.combine(models, list(names)) if model == ENSEMBLE else models[0]
+            rows = [recorded[name][iso, track] for name in names]
+            result = score_task(load_task(data_dir, iso, track), glosser, work, model,
+                                max(row["train_seconds"] for row in rows))  # ensemble members train side by side
+            result.extra["trained_run"] = " / ".join(sorted({row.get("trained_run", row.get("run", "earlier")) for row in rows}))
+            results.append(result)
     return results
 
 
@@ -152,8 +165,8 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     work = args.out / f".{model}-work-{os.getpid()}"  # runs on other languages may go on in parallel
     started = time.perf_counter()
     kwargs = {"languages": args.language} if args.language else {}
-    if model == ENSEMBLE:
-        results = ensemble_results(data_dir, work, args)
+    if model == ENSEMBLE or args.reuse_models:
+        results = kept_results(model, data_dir, work, args)
     else:
         results = run_shared_task(data_dir, work, trainer_for(model, args.minutes, args.pretrained, args.seed), model,
                                   progress=print, **kwargs)
@@ -165,7 +178,7 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     predictions.mkdir(parents=True, exist_ok=True)
     for path in (work / "predictions").glob("*-test-track*.txt"):
         shutil.copy(path, predictions / path.name)
-    if args.keep_models and model != ENSEMBLE:  # e.g. for bench.speed; models are never committed
+    if args.keep_models and model != ENSEMBLE and not args.reuse_models:  # e.g. for bench.speed; never committed
         shutil.copytree(work / "models", args.keep_models, dirs_exist_ok=True)
     shutil.rmtree(work)
     print(report)
@@ -255,6 +268,7 @@ def run_in_parallel(models: tuple[str, ...], args: argparse.Namespace) -> None:
     options += ["--data-dir", str(args.data_dir)] * bool(args.data_dir)
     options += ["--keep-models", str(args.keep_models)] * bool(args.keep_models)
     options += ["--seed", str(args.seed)]
+    options += ["--reuse-models", str(args.reuse_models)] * bool(args.reuse_models)
     environment = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
     def run(job: tuple[str, str]) -> int:
@@ -285,6 +299,8 @@ def main() -> None:
     parser.add_argument("--language", action="append", help="only these languages (repeatable)")
     parser.add_argument("--keep-models", type=Path, default=None, help="copy the trained models to this folder")
     parser.add_argument("--seed", type=int, default=0, help="neural: training seed (weights and batch order)")
+    parser.add_argument("--reuse-models", type=Path, default=None,
+                        help="neural: gloss and score the models an earlier run kept in this folder instead of training")
     parser.add_argument("--members", type=Path, default=None,
                         help=f"{ENSEMBLE}: folder of the kept neural and neural-pretrained models (default: --keep-models)")
     parser.add_argument("--jobs", type=int, default=1,
@@ -292,6 +308,8 @@ def main() -> None:
                              "with one torch thread (2 on this machine's 2 cores)")
     args = parser.parse_args()
     models = MODELS if args.model == "all" else (args.model,)
+    if args.reuse_models and "majority" in models:
+        parser.error("--reuse-models is for the neural models (the majority baseline trains in seconds)")
     if args.jobs > 1:
         run_in_parallel(tuple(m for m in models if m != ENSEMBLE), args)
     else:
