@@ -170,6 +170,22 @@ def test_predicted_segmentation_has_one_piece_per_label():
     assert _segment("abc", torch.tensor([[1.0, 0, 0]])) == "abc"
 
 
+def test_a_word_s_own_hyphens_count_as_boundaries():
+    from autogloss.models.neural.glosser import _segment
+
+    def looking_at(word, *places):
+        attention = torch.zeros(len(places), len(word))
+        for label, place in enumerate(places):
+            attention[label, place] = 1.0
+        return attention
+
+    # Natugu writes some words with a hyphen: three labels, one boundary given
+    assert _segment("wz-ngrde", looking_at("wz-ngrde", 0, 4, 7)) == "wz-ngr-de"
+    assert _segment("wz-ngrde", looking_at("wz-ngrde", 0, 1, 7)) == "w-z-ngrde"
+    assert _segment("a-b", looking_at("a-b", 0, 2)) == "a-b"  # the hyphen is the only boundary needed
+    assert _segment("a-b-c", looking_at("a-b-c", 0, 4)) == "a-b-c"  # more parts than labels: as written
+
+
 def test_a_run_killed_inside_an_epoch_resumes_at_the_same_step(data, tmp_path, monkeypatch):
     from autogloss.models.neural import training
 

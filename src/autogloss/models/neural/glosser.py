@@ -335,14 +335,38 @@ def _segment(word: str, attention: torch.Tensor) -> str:
     Each label's attention gives the centre of its morpheme; a boundary goes
     halfway between neighbouring centres, kept in order and inside the word,
     so the segmentation has as many morphemes as the gloss whenever the word
-    has enough characters.
+    has enough characters. Hyphens the word already has are boundaries: the
+    labels are shared out among its hyphen-separated parts first (see
+    :func:`_share_labels`), then each part is cut for its own labels.
     """
     labels = attention.size(0)
     if labels < 2 or len(word) < 2:
         return word
+    centres = _centres(attention)
+    parts = word.split("-")
+    if len(parts) == 1:
+        return _cut(word, centres)
+    spans, start = [], 0
+    for part in parts:
+        spans.append((start, start + len(part)))
+        start += len(part) + 1
+    shares = _share_labels(centres, spans)
+    if shares is None:  # more hyphen-separated parts than labels: leave the word as written
+        return word
+    return "-".join(_cut(part, [centres[k] - begin for k in share]) if len(share) > 1 and part else part
+                    for part, (begin, _), share in zip(parts, spans, shares))
+
+
+def _centres(attention: torch.Tensor) -> list[float]:
+    """Where each label looked: the attention-weighted mean character position."""
     positions = torch.arange(attention.size(1), dtype=attention.dtype)
     weights = attention / attention.sum(-1, keepdim=True).clamp(min=1e-9)
-    centres = (weights * positions).sum(-1).tolist()
+    return (weights * positions).sum(-1).tolist()
+
+
+def _cut(word: str, centres: list[float]) -> str:
+    """Cut a word without hyphens into one piece per label, halfway between the labels' centres."""
+    labels = len(centres)
     cuts: list[int] = []
     for k in range(1, min(labels, len(word))):
         cut = int(round((centres[k - 1] + centres[k]) / 2 + 0.5))
@@ -351,6 +375,32 @@ def _segment(word: str, attention: torch.Tensor) -> str:
         cuts.append(min(max(cut, low), high))
     bounds = [0, *cuts, len(word)]
     return "-".join(word[start:end] for start, end in zip(bounds, bounds[1:]))
+
+
+def _share_labels(centres: list[float], spans: list[tuple[int, int]]) -> list[list[int]] | None:
+    """Labels (in order) for each part (in order), every part at least one,
+    each label as close to its part as possible (the least total distance
+    between label centres and parts); None when there are more parts than labels."""
+    labels, parts = len(centres), len(spans)
+    if parts > labels:
+        return None
+
+    def distance(k: int, j: int) -> float:
+        begin, end = spans[j]
+        return max(begin - centres[k], centres[k] - (end - 1), 0.0)
+
+    best = [[float("inf")] * parts for _ in range(labels)]  # label k in part j, labels before placed
+    best[0][0] = distance(0, 0)
+    for k in range(1, labels):
+        for j in range(min(k + 1, parts)):
+            best[k][j] = distance(k, j) + min(best[k - 1][j], best[k - 1][j - 1] if j else float("inf"))
+    shares: list[list[int]] = [[] for _ in range(parts)]
+    j = parts - 1
+    for k in range(labels - 1, -1, -1):
+        shares[j].insert(0, k)
+        if k and j and best[k - 1][j - 1] <= best[k - 1][j]:
+            j -= 1
+    return shares
 
 
 def _select_rows(network: GlossingNetwork, name: str, rows: torch.Tensor) -> None:
