@@ -248,13 +248,13 @@ class NeuralGlosser(Glosser):
         index): the memorised one, or, where training had no segmentation
         (track 1 data has none), cut where the decoder looks while reading the
         memorised gloss, so that the output has one morpheme per gloss label."""
-        found_segmentations, unknown = {}, []
+        segmentations, unknown = {}, []
         for index, (word, found) in enumerate(zip(words, remembered)):
             if found is None:
                 continue
             known = self.memory.lookup("segmentations", word)
             if known is not None or "-" not in found[0]:
-                found_segmentations[index] = known[0] if known is not None else word
+                segmentations[index] = known[0] if known is not None else word
             else:
                 unknown.append(index)
         if unknown:
@@ -266,8 +266,8 @@ class NeuralGlosser(Glosser):
             chosen[unknown] = True
             attention = self.network.attend_words(batch, chosen, teacher, encoded)
             for row, (index, labels) in enumerate(zip(unknown, glosses)):
-                found_segmentations[index] = _segment(words[index], attention[row, : len(labels), : len(words[index])])
-        return found_segmentations
+                segmentations[index] = _segment(words[index], attention[row, : len(labels), : len(words[index])])
+        return segmentations
 
     def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor,
                              encoded: tuple[torch.Tensor, torch.Tensor]) -> WordDecoding:
