@@ -46,6 +46,7 @@ from .machine import machine_description, today
 MAIN_MODEL = "neural-pretrained"
 MODELS = ("majority", "neural", "neural-pretrained")
 ENSEMBLE = "neural-ensemble"
+NEURAL_MODELS = ("neural", "neural-pretrained")  # trained within --minutes, with --seed
 ENSEMBLE_MEMBERS = ("neural-pretrained", "neural")  # the first is the primary (memory, boundaries)
 RESULTS = Path(__file__).parent / "results"
 
@@ -91,21 +92,21 @@ def results_lock(results_dir: Path):
 
 def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
     run = {"run": today(), "torch_threads": torch.get_num_threads()}
-    if model in ENSEMBLE_MEMBERS:
+    if model in NEURAL_MODELS:
         run["budget_minutes"] = args.minutes
     rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
         f"| {r.get('run', 'earlier')}" + (f" (glossing; trained {r['trained_run']})" if "trained_run" in r else "")
         + " |" for r in rows)
-    command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model in ENSEMBLE_MEMBERS else "")
+    command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model in NEURAL_MODELS else "")
     if model == ENSEMBLE:
         command += f" --members {args.members or args.keep_models}"
     elif args.reuse_models:
         command += f" --reuse-models {args.reuse_models}"
     if args.language:
         command += "".join(f" --language {iso}" for iso in args.language)
-    if args.seed and model in ENSEMBLE_MEMBERS:
+    if args.seed and model in NEURAL_MODELS:
         command += f" --seed {args.seed}"
     report = (f"# SIGMORPHON 2023 benchmark: {model}\n\n"
               f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).\n"
@@ -153,7 +154,7 @@ def kept_results(model: str, data_dir: Path, work: Path, args: argparse.Namespac
             models = [NeuralGlosser.from_pretrained(path) for path in paths]
             glosser = EnsembleGlosser.combine(models, list(names)) if model == ENSEMBLE else models[0]
             rows = [recorded[name][iso, track] for name in names]
-            result = score_task(load_task(data_dir, iso, track), glosser, work, model,
+            result = score_task(load_task(data_dir, iso, track), glosser, work,
                                 max(row["train_seconds"] for row in rows))  # ensemble members train side by side
             result.extra["trained_run"] = " / ".join(sorted({row.get("trained_run", row.get("run", "earlier")) for row in rows}))
             results.append(result)

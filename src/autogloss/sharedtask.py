@@ -158,12 +158,13 @@ def run_task(task: TaskData, trainer: Trainer, out_dir: Path, model_name: str) -
     started = time.perf_counter()
     description = f"SIGMORPHON 2023 {task.iso} track {task.track} training data"
     glosser = trainer(task.train, [], description)
-    return score_task(task, glosser, out_dir, model_name, time.perf_counter() - started)
-
-
-def score_task(task: TaskData, glosser: Glosser, out_dir: Path, model_name: str, train_seconds: float) -> TaskResult:
-    """Save a trained model, score it on dev and write its dev and test predictions."""
+    train_seconds = time.perf_counter() - started
     glosser.save_pretrained(out_dir / "models" / f"{model_name}-{task.iso}-track{task.track}")
+    return score_task(task, glosser, out_dir, train_seconds)
+
+
+def score_task(task: TaskData, glosser: Glosser, out_dir: Path, train_seconds: float) -> TaskResult:
+    """Score a trained model on dev and write its dev and test predictions."""
     started = time.perf_counter()
     dev_predictions = list(glosser.gloss(task.dev_inputs))
     gloss_seconds = time.perf_counter() - started

@@ -54,9 +54,9 @@ class EnsembleGlosser(NeuralGlosser):
         self.members = members
         self.weights = [weight / sum(weights) for weight in weights]  # of each member's probabilities
         self.ensemble_info = info or {}
-        # Per member: its label index -> the primary's (-1: the primary lacks
-        # that label), and the primary's label index -> its own (1, <unk>: it lacks it).
-        self._to_primary = [_label_map(member.vocabs.labels.itos, primary.vocabs.labels.stoi, -1) for member in members]
+        # Per member: which of its labels the primary has and their indices
+        # there, and the primary's label index -> its own (1, <unk>: it lacks it).
+        self._shared_labels = [_shared_labels(member.vocabs.labels.itos, primary.vocabs.labels.stoi) for member in members]
         self._from_primary = [_label_map(primary.vocabs.labels.itos, member.vocabs.labels.stoi, 1) for member in members]
 
     @classmethod
@@ -80,9 +80,8 @@ class EnsembleGlosser(NeuralGlosser):
         if total is None:
             return probs * self.weights[member]
         labels, primary_labels = len(self.members[member].vocabs.labels), len(self.vocabs.labels)
-        mapping = self._to_primary[member]
-        kept = (mapping >= 0).nonzero(as_tuple=True)[0]
-        total.index_add_(-1, mapping[kept], probs.index_select(-1, kept), alpha=self.weights[member])
+        own, theirs = self._shared_labels[member]
+        total.index_add_(-1, theirs, probs.index_select(-1, own), alpha=self.weights[member])
         total[..., primary_labels:] += self.weights[member] * probs[..., labels:]  # copies: same translation words
         return total
 
@@ -181,6 +180,14 @@ Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH
 def _start_words(member: NeuralGlosser, batch: Batch, needed: torch.Tensor):
     """A member's decoder start state for the ``needed`` words of its batch."""
     return member.network._start_words(*member.network.encode(batch), batch, needed)
+
+
+def _shared_labels(itos: list[str], stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The indices of the labels of one vocabulary (``itos``) that another
+    (``stoi``) also has, and their indices there (0 and 1 map to themselves)."""
+    target = _label_map(itos, stoi, -1)
+    own = (target >= 0).nonzero(as_tuple=True)[0]
+    return own, target[own]
 
 
 def _label_map(itos: list[str], stoi: dict[str, int], missing: int) -> torch.Tensor:
