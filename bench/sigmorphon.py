@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -91,14 +92,19 @@ def results_lock(results_dir: Path):
 
 
 def write_results(model: str, args: argparse.Namespace, results: list, elapsed: float) -> str:
+    """Merge this run's rows into ``{model}-results.json`` and write the markdown report."""
     run = {"run": today(), "torch_threads": torch.get_num_threads()}
     if model in NEURAL_MODELS:
         run["budget_minutes"] = args.minutes
     rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
-    speed_rows = "\n".join(
-        f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
-        f"| {r.get('run', 'earlier')}" + (f" (glossing; trained {r['trained_run']})" if "trained_run" in r else "")
-        + " |" for r in rows)
+    with atomic_write(args.out / f"{model}-results.json") as handle:
+        json.dump(rows, handle, indent=2)
+    partial = len(rows) > len(results)
+    return write_report(model, args, rows, run_command(model, args), elapsed, partial)
+
+
+def run_command(model: str, args: argparse.Namespace) -> str:
+    """The command that reruns just this model's rows."""
     command = f"python -m bench.sigmorphon --model {model}" + (f" --minutes {args.minutes:g}" if model in NEURAL_MODELS else "")
     if model == ENSEMBLE:
         command += f" --members {args.members or args.keep_models}"
@@ -108,10 +114,20 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
         command += "".join(f" --language {iso}" for iso in args.language)
     if args.seed and model in NEURAL_MODELS:
         command += f" --seed {args.seed}"
+    return command
+
+
+def write_report(model: str, args: argparse.Namespace, rows: list[dict], command: str, elapsed: float,
+                 partial: bool) -> str:
+    speed_rows = "\n".join(
+        f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
+        f"| {r.get('run', 'earlier')}" + (f" (glossing; trained {r['trained_run']})" if "trained_run" in r else "")
+        + " |" for r in rows)
+    threads = sorted({r.get("torch_threads", torch.get_num_threads()) for r in rows})
     report = (f"# SIGMORPHON 2023 benchmark: {model}\n\n"
-              f"Run {today()} on {machine_description()}, {torch.get_num_threads()} torch thread(s).\n"
+              f"Run {today()} on {machine_description()}, {'/'.join(map(str, threads))} torch thread(s) per task.\n"
               f"Command: `{command}`; whole run {elapsed:.0f} s"
-              + (" (rows of other languages are from earlier runs)" if len(rows) > len(results) else "") + ".\n"
+              + (" (rows of other languages are from earlier runs)" if partial else "") + ".\n"
               f"{describe(model, args.minutes, args.pretrained)}\n"
               + (f"This run trained nothing: it glossed and scored the models kept in `{args.reuse_models}` by the "
                  "runs that trained them (their dates: the last column).\n" if args.reuse_models else "") + "\n"
@@ -120,9 +136,19 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
               + speed_rows + "\n")
     with atomic_write(args.out / f"{model}-results.md") as handle:
         handle.write(report)
-    with atomic_write(args.out / f"{model}-results.json") as handle:
-        json.dump(rows, handle, indent=2)
     return report
+
+
+def rewrite_reports(models: tuple[str, ...], args: argparse.Namespace, command: str, elapsed: float) -> None:
+    """After a run of several models or parallel workers, head each report with
+    the command that was typed and its whole time (each worker wrote its own)."""
+    with results_lock(args.out):
+        for model in models:
+            path = args.out / f"{model}-results.json"
+            if path.is_file():
+                rows = json.loads(path.read_text())
+                expected = len(args.language or SHARED_TASK_LANGUAGES) * len(TRACKS)
+                write_report(model, args, rows, command, elapsed, partial=len(rows) > expected)
 
 
 def kept_results(model: str, data_dir: Path, work: Path, args: argparse.Namespace) -> list:
@@ -289,6 +315,10 @@ def run_in_parallel(models: tuple[str, ...], args: argparse.Namespace) -> None:
         sys.exit(f"failed: {', '.join(f'{model} {iso}' for model, iso in failed)}")
 
 
+def typed_command() -> str:
+    return " ".join(["python -m bench.sigmorphon", *map(shlex.quote, sys.argv[1:])])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=[*MODELS, ENSEMBLE, "all"], default="all")
@@ -308,6 +338,7 @@ def main() -> None:
                         help="run this many (model, language) benchmarks at a time, each in its own process "
                              "with one torch thread (2 on this machine's 2 cores)")
     args = parser.parse_args()
+    started = time.perf_counter()
     models = MODELS if args.model == "all" else (args.model,)
     if args.reuse_models and "majority" in models:
         parser.error("--reuse-models is for the neural models (the majority baseline trains in seconds)")
@@ -319,6 +350,9 @@ def main() -> None:
                 run_model(model, args)
     if ENSEMBLE in models or (args.model == "all" and args.keep_models):
         run_model(ENSEMBLE, args)  # in this process: it only glosses, with the models the runs kept
+        models = tuple(dict.fromkeys((*models, ENSEMBLE)))
+    if args.jobs > 1 or len(models) > 1:
+        rewrite_reports(models, args, typed_command(), time.perf_counter() - started)
     with results_lock(args.out):
         tables = {"pretraining-ablation.md": ablation_table(args.out), "standing.md": standing_table(args.out)}
         for name, table in tables.items():

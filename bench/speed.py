@@ -64,7 +64,8 @@ def main() -> None:
     report = (f"# Glossing speed (sentences per second, dev inputs)\n\n"
               f"Run {today()} on {machine_description()}, nothing else running.\n"
               f"Command: `python -m bench.speed --models {args.models} --threads {' '.join(map(str, args.threads))}"
-              f" --repeats {args.repeats}`. Best of {args.repeats} passes after a warm-up; batched, as "
+              f" --repeats {args.repeats}" + (f" --out {args.out}" if args.out.name != "speed.md" else "")
+              + f"`. Best of {args.repeats} passes after a warm-up; batched, as "
               f"`autogloss gloss` runs.\n\n" + "\n".join(rows) + "\n")
     with atomic_write(args.out) as handle:
         handle.write(report)
