@@ -99,8 +99,7 @@ def write_results(model: str, args: argparse.Namespace, results: list, elapsed: 
     rows = merged_rows(args.out / f"{model}-results.json", [{**r.to_json(), **run} for r in results])
     with atomic_write(args.out / f"{model}-results.json") as handle:
         json.dump(rows, handle, indent=2)
-    partial = len(rows) > len(results)
-    return write_report(model, args, rows, run_command(model, args), elapsed, partial)
+    return write_report(model, args, rows, run_command(model, args), elapsed)
 
 
 def run_command(model: str, args: argparse.Namespace) -> str:
@@ -117,8 +116,8 @@ def run_command(model: str, args: argparse.Namespace) -> str:
     return command
 
 
-def write_report(model: str, args: argparse.Namespace, rows: list[dict], command: str, elapsed: float,
-                 partial: bool) -> str:
+def write_report(model: str, args: argparse.Namespace, rows: list[dict], command: str, elapsed: float) -> str:
+    partial = any(row["language"] not in (args.language or SHARED_TASK_LANGUAGES) for row in rows)
     speed_rows = "\n".join(
         f"| {r['language']} | {r['track']} | {r['train_seconds']:.1f} | {r['sentences_per_second']:,.0f} "
         f"| {r.get('run', 'earlier')}" + (f" (glossing; trained {r['trained_run']})" if "trained_run" in r else "")
@@ -146,9 +145,7 @@ def rewrite_reports(models: tuple[str, ...], args: argparse.Namespace, command: 
         for model in models:
             path = args.out / f"{model}-results.json"
             if path.is_file():
-                rows = json.loads(path.read_text())
-                expected = len(args.language or SHARED_TASK_LANGUAGES) * len(TRACKS)
-                write_report(model, args, rows, command, elapsed, partial=len(rows) > expected)
+                write_report(model, args, json.loads(path.read_text()), command, elapsed)
 
 
 def kept_results(model: str, data_dir: Path, work: Path, args: argparse.Namespace) -> list:
