@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests count examples, never time: a busy 2-core machine must not
+# fail a test for being slow. Loaded here, before any test module builds its
+# own settings (which inherit this profile).
+settings.register_profile("autogloss", deadline=None)
+settings.load_profile("autogloss")
 
 # No test may reach the Hugging Face hub: every model is built or trained here.
 # Set before anything imports huggingface_hub, which reads it once; commands

@@ -29,7 +29,9 @@ def model_dir(tmp_path):
 
 @pytest.fixture
 def client(tmp_path, model_dir):
-    settings = ServerSettings({"tsez": model_dir}, tmp_path / "corrections.jsonl", max_upload_bytes=20_000)
+    # the test client addresses the server as "testserver"
+    settings = ServerSettings({"tsez": model_dir}, tmp_path / "corrections.jsonl", max_upload_bytes=20_000,
+                              hosts=("testserver",))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

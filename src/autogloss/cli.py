@@ -54,6 +54,14 @@ def _report_skipped(skipped: list[FormatError]) -> None:
             err.print(f"  ... and {len(skipped) - 20} more")
 
 
+def _console_beside(output: Path) -> Console:
+    """Where to report on a command's output: stderr when the output itself
+    goes to a stream (``-``, a pipe, a device), so the two never mix."""
+    from .fileio import is_stream
+
+    return err if is_stream(output) else out
+
+
 def _read(path: Path, format: str | None, skip_invalid: bool, skipped: list[FormatError]):
     from .formats import guess_format, read_records
 
@@ -189,19 +197,22 @@ def convert(
     to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (default: from the extension)")] = None,
     skip_invalid: SkipOption = False,
 ) -> None:
-    """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN."""
+    """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN.
+
+    INPUT - reads standard input, OUTPUT - writes standard output.
+    """
     from .formats import write_records
 
     skipped: list[FormatError] = []
     count = write_records(_read(input, from_format, skip_invalid, skipped), output, to_format)
     _report_skipped(skipped)
-    out.print(f"{count:,} records written to {output}")
+    _console_beside(output).print(f"{count:,} records written to {output}")
 
 
 # -- evaluation -----------------------------------------------------------------
 @app.command("evaluate")
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold file (shared-task format)")],
+    gold: Annotated[Path, typer.Option("--gold", help="Gold file (shared-task format; - for standard input)")],
     pred: Annotated[Path, typer.Option("--pred", help="Predictions (same records, same order)")],
     scorer: Annotated[str, typer.Option("--scorer", help="official (SIGMORPHON 2023) or glosslm (standalone punctuation removed)")] = "official",
     as_json: Annotated[bool, typer.Option("--json", help="Print all scores as JSON")] = False,
@@ -209,22 +220,31 @@ def evaluate(
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap random seed")] = 0,
 ) -> None:
     """Score predicted glosses: word and morpheme accuracy, chrF++, BLEU, stems and grams."""
-    from .formats.sigmorphon import read_sigmorphon
+    from .formats import read_records
     from .metrics import evaluate_records
 
-    result = evaluate_records(list(read_sigmorphon(gold)), list(read_sigmorphon(pred)), scorer, bootstrap, seed)
+    gold_records, pred_records = list(read_records(gold, "sigmorphon")), list(read_records(pred, "sigmorphon"))
+    for path, records in ((gold, gold_records), (pred, pred_records)):
+        if not records:
+            raise AutoglossError(f"{path}: no records to score")
+    if len(gold_records) != len(pred_records):
+        raise AutoglossError(f"{gold} and {pred}: {len(gold_records)} gold records but {len(pred_records)} "
+                             f"predicted records: the files must hold the same sentences in the same order")
+    if not any(record.has_glosses for record in gold_records):
+        raise AutoglossError(f"{gold}: has no gloss lines: is it a covered file? (the gold file needs the glosses)")
+    result = evaluate_records(gold_records, pred_records, scorer, bootstrap, seed)
     for warning in result.warnings:
         err.print("[yellow]warning:[/yellow] ", end="")
         err.print(warning, markup=False, highlight=False)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps(result.to_json(), indent=2, allow_nan=False))
         return
     table = Table(title=f"{pred} against {gold}")
     table.add_column("metric")
     table.add_column("score", justify="right")
     table.add_column("95% CI", justify="right")
-    table.add_row("word accuracy", f"{result.word_accuracy:.2f}", "{:.2f}-{:.2f}".format(*result.word_accuracy_ci))
-    table.add_row("morpheme accuracy", f"{result.morpheme_accuracy:.2f}", "{:.2f}-{:.2f}".format(*result.morpheme_accuracy_ci))
+    table.add_row("word accuracy", f"{result.word_accuracy:.2f}", _interval(result.word_accuracy_ci))
+    table.add_row("morpheme accuracy", f"{result.morpheme_accuracy:.2f}", _interval(result.morpheme_accuracy_ci))
     table.add_row("chrF++", f"{result.chrf_pp:.2f}", "")
     table.add_row("morpheme BLEU", f"{result.bleu:.2f}", "")
     for kind, prf in (("stems", result.stem), ("grams", result.gram)):
@@ -234,15 +254,34 @@ def evaluate(
     out.print(f"signature: {result.signature}", markup=False, highlight=False)
 
 
+def _interval(interval: tuple[float, float]) -> str:
+    import math
+
+    return "none" if any(math.isnan(bound) for bound in interval) else "{:.2f}-{:.2f}".format(*interval)
+
+
 # -- models -----------------------------------------------------------------------
 def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: str) -> list:
+    """The person-given glossed sentences of a training or dev file (never
+    machine guesses or empty glosses of a document), saying what was left out."""
     if path is None:
         return []
+    from .interlinear import read_training_records
+
     skipped: list[FormatError] = []
     with progress_bar(f"reading {what}"):
-        records = list(_read(path, format, skip_invalid, skipped))
+        selection = read_training_records(path, format, skip_invalid=skip_invalid, skipped=skipped)
     _report_skipped(skipped)
-    return records
+    err.print(f"{what}: {selection}", markup=False, highlight=False)
+    return selection.records
+
+
+def _require_glossed(records: list, paths: list[Path | None]) -> None:
+    """Training data must hold at least one glossed record: say which file has none."""
+    if not any(record.has_glosses for record in records):
+        named = " and ".join(str(path) for path in paths if path is not None)
+        raise AutoglossError(f"{named}: no glossed record to train on (every gloss line is empty: "
+                             f"is it a covered file?)")
 
 
 def _settings(epochs: int, max_minutes: float | None, batch_size: int, learning_rate: float, patience: int):
@@ -261,6 +300,7 @@ MinutesOption = Annotated[Optional[float], typer.Option("--max-minutes", help="S
 BatchOption = Annotated[int, typer.Option("--batch-size", help="Sentences per batch")]
 PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without a better dev score")]
 DevOption = Annotated[Optional[Path], typer.Option("--dev", help="Glossed dev file for early stopping")]
+RestartOption = Annotated[bool, typer.Option("--restart", help="Discard the checkpoint an interrupted run left for --out and train afresh (by default training resumes from it)")]
 # -- seq2seq backend options (GlossLM-compatible ByT5/T5 models; see models/seq2seq) --
 BackendOption = Annotated[str, typer.Option("--backend", help="auto (from the model directory), neural, or seq2seq (any ByT5/T5 directory or hub id, e.g. lecslab/glosslm)")]
 BeamsOption = Annotated[Optional[int], typer.Option("--beams", help="seq2seq: beam size (1: greedy; default: the model's, 3 as GlossLM)")]
@@ -308,6 +348,7 @@ def train(
     patience: PatienceOption = 8,
     hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network (seq2seq: the T5's d_model)")] = 128,
     beams: BeamsOption = None,
+    restart: RestartOption = False,
 ) -> None:
     """Train a glossing model from scratch on one glossed file.
 
@@ -317,13 +358,15 @@ def train(
     if arch not in ("neural", "majority", "seq2seq"):
         raise AutoglossError(f"unknown --arch '{arch}' (available: neural, majority, seq2seq)")
     records = _read_all(train_file, format, skip_invalid, "training data")
+    _require_glossed(records, [train_file])
     if arch == "seq2seq":
         from .models.seq2seq.training import train_seq2seq
 
         dev = _read_all(dev_file, format, skip_invalid, "dev data")
         glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate or 1e-3, patience),
                                 new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
-                                generation=_generation(beams), description=str(train_file), progress=_training_progress)
+                                generation=_generation(beams), description=str(train_file), progress=_training_progress,
+                                restart=restart)
         return _print_trained(glosser, out_dir)
     if arch == "majority":
         from .models import MajorityGlosser
@@ -337,7 +380,7 @@ def train(
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
     glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 3e-3, patience),
                             description=str(train_file), network_options={"hidden": hidden},
-                            progress=_training_progress)
+                            progress=_training_progress, restart=restart)
     _print_trained(glosser, out_dir)
 
 
@@ -369,6 +412,7 @@ def finetune(
     lora_rank: LoraRankOption = 8,
     beams: BeamsOption = None,
     keep_all_labels: Annotated[bool, typer.Option("--keep-all-labels", help="neural: keep every gloss label of the pretrained model (by default the output layer keeps only the labels the training data uses, which glosses several times faster)")] = False,
+    restart: RestartOption = False,
 ) -> None:
     """Adapt a pretrained model to one language, with early stopping on --dev.
 
@@ -388,17 +432,19 @@ def finetune(
     if base.model_type == "seq2seq":
         from .models.seq2seq.training import train_seq2seq
 
+        _require_glossed(records, [train_file, corrections_file])
         rate = learning_rate or (1e-3 if lora else 3e-4)
         glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, rate, patience, lora, lora_rank),
                                 base=base, generation=_generation(beams, base), description=description,
-                                progress=_training_progress)
+                                progress=_training_progress, restart=restart)
         return _print_trained(glosser, out_dir)
     if not isinstance(base, NeuralGlosser) or base.model_type != NeuralGlosser.model_type:
         raise AutoglossError(f"{model_dir}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'"
                              + (" (fine-tune each member, then combine them again)" if base.model_type == "neural-ensemble" else ""))
+    _require_glossed(records, [train_file, corrections_file])
     glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 1.5e-3, patience),
                             base=base, description=description, progress=_training_progress,
-                            keep_only_used_labels=not keep_all_labels)
+                            keep_only_used_labels=not keep_all_labels, restart=restart)
     _print_trained(glosser, out_dir)
 
 
@@ -431,13 +477,14 @@ def ensemble(
 def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
     if path is None:
         return []
-    from .corrections import read_corrections
+    from .corrections import training_corrections
 
     skipped: list[FormatError] = []
-    records = read_corrections(path, skip_invalid=skip_invalid, skipped=skipped)
+    selection = training_corrections(path, skip_invalid=skip_invalid, skipped=skipped)
     _report_skipped(skipped)
-    err.print(f"{len(records):,} corrected sentences from {path}")
-    return records
+    left_out = f" (left out {selection.partial:,} with empty glosses)" if selection.partial else ""
+    err.print(f"{len(selection.records):,} corrected sentences from {path}{left_out}", markup=False, highlight=False)
+    return selection.records
 
 
 @app.command("pretrain")
@@ -455,6 +502,7 @@ def pretrain(
     dtype: Annotated[str, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = "float32",
     backend: Annotated[str, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = "neural",
     model_dir: Annotated[Optional[str], typer.Option("--model", help="seq2seq: continue from this ByT5/T5 directory or hub id (default: a new T5 of d_model --hidden)")] = None,
+    restart: RestartOption = False,
 ) -> None:
     """Train one multilingual model on the whole corpus (train and pretrain splits, both settings).
 
@@ -491,7 +539,8 @@ def pretrain(
         glosser = train_seq2seq(train + extra, validation, out_dir, settings, base=base,
                                 new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
                                 description=f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
-                                            f"{len(train) + len(extra):,} examples)", progress=_training_progress)
+                                            f"{len(train) + len(extra):,} examples)", progress=_training_progress,
+                                restart=restart)
         return _print_trained(glosser, out_dir)
     if backend != "neural":
         raise AutoglossError(f"unknown --backend '{backend}' (choose neural or seq2seq)")
@@ -500,7 +549,7 @@ def pretrain(
                             description=(f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
                                          f"{len(train) + len(extra):,} examples)"),
                             network_options={"hidden": hidden}, max_labels=max_labels, max_forms=max_forms,
-                            progress=_training_progress, dtype=getattr(torch, dtype), memory=False,
+                            progress=_training_progress, dtype=getattr(torch, dtype), memory=False, restart=restart,
                             extra_info={"dev_data": f"{len(validation)} sentences held out of the corpus train split, "
                                                     f"half of them without their segmentation",
                                         "command": " ".join(["autogloss", "pretrain", *sys.argv[2:]])})
@@ -570,7 +619,7 @@ def gloss(
         shown = ", ".join(repaired[:20]) + (f" and {len(repaired) - 20} more" if len(repaired) > 20 else "")
         err.print(f"{len(repaired):,} record(s) had their generated glosses aligned with the input "
                   f"(see 'repairs' in JSON lines output): {shown}", markup=False, highlight=False)
-    out.print(f"{count:,} records glossed, written to {output}")
+    _console_beside(output).print(f"{count:,} records glossed, written to {output}")
 
 
 def _load_glosser(model_dir: str | None, backend: str, beams: int | None, lexicon: bool):
@@ -597,7 +646,8 @@ def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, ou
             input_options=format_options(input_format, toolbox_markers, elan_tiers),
             output_options=format_options(output_format, toolbox_markers, elan_tiers)
             if output_format in ("toolbox", "elan") else {})
-    out.print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False, soft_wrap=True)
+    _console_beside(output).print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False,
+                                  soft_wrap=True)
 
 
 @app.command("serve")
@@ -666,12 +716,28 @@ def main() -> None:
     """Console entry point: runs the app and turns known errors into one line."""
     try:
         app()
+    except BrokenPipeError:
+        # the reader of standard output has gone (``autogloss convert x - | head``): stop quietly,
+        # and keep Python's own flush at exit from failing on the closed pipe
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except (AutoglossError, OSError) as error:
         err.print("[red]error:[/red] ", end="")
-        err.print(str(error), markup=False, highlight=False, soft_wrap=True)
+        err.print(_message(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     finally:
         _end_distributed_run()
+
+
+def _message(error: Exception) -> str:
+    """The one line for an error: an operating-system error as FILE: PROBLEM."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        if error.filename2 is not None:
+            return f"{error.filename} -> {error.filename2}: {error.strerror}"
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def _end_distributed_run() -> None:

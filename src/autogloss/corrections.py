@@ -5,7 +5,8 @@ Each line is one accepted sentence as a record (the fields of
 of the file it came from), ``accepted_at`` and ``edited`` (the morphemes a
 person changed, as ``[word, morpheme, model gloss, new gloss]``). A sentence
 accepted twice appears twice; :func:`read_corrections` keeps the latest.
-``autogloss finetune --from-corrections FILE`` trains on them.
+``autogloss finetune --from-corrections FILE`` trains on them
+(:func:`training_corrections`: those with every morpheme glossed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from .errors import FormatError, skip_or_raise
 from .fileio import content_lines
 from .formats.jsonl import parse_json_line, record_from_json, record_to_json
+from .interlinear.document import TrainingSelection, select_training_records
 from .records import IGTRecord
 
 
@@ -66,3 +68,13 @@ def read_corrections(path: str | os.PathLike, *, skip_invalid: bool = False,
         except FormatError as error:
             skip_or_raise(error, skip_invalid, skipped)
     return list(latest.values())
+
+
+def training_corrections(path: str | os.PathLike, *, skip_invalid: bool = False,
+                         skipped: list[FormatError] | None = None) -> TrainingSelection:
+    """The corrections a model may learn from. A correction is a sentence as
+    the post-editor holds it (:meth:`~autogloss.interlinear.Sentence.record`),
+    so a ``?`` in its glosses is a morpheme left without a gloss (one of an
+    analysis approved as a whole in FLEx, say): such sentences are left out."""
+    return select_training_records(read_corrections(path, skip_invalid=skip_invalid, skipped=skipped),
+                                   placeholders=True)

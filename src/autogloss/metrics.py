@@ -19,6 +19,7 @@ numbers are never silently incomparable.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,7 @@ class Evaluation:
     gold_words: int
     gold_morphemes: int
     warnings: list[str] = field(default_factory=list)
+    bootstrap_samples: int = 0
 
     @property
     def signature(self) -> str:
@@ -128,7 +130,20 @@ class Evaluation:
                 f"|avg:micro|unk:wrong|chrf:word_order=2|bleu:morpheme,4-gram,no-smoothing"
                 f"|ci:bootstrap95|autogloss:{__version__}")
 
+    def interval_note(self) -> str | None:
+        """Why the 95% intervals are missing (``None`` in JSON), if they are."""
+        if not any(math.isnan(bound) for bound in (*self.word_accuracy_ci, *self.morpheme_accuracy_ci)):
+            return None
+        if self.bootstrap_samples <= 0:
+            return "no 95% intervals: no bootstrap samples were asked for (bootstrap 0)"
+        return "no 95% intervals: the gold records have no glosses to resample"
+
     def to_json(self) -> dict:
+        """The scores as JSON values: a missing interval is ``null``, never NaN,
+        and ``ci95_note`` says why."""
+        def interval(bounds: tuple[float, float]) -> list[float] | None:
+            return None if any(math.isnan(bound) for bound in bounds) else list(bounds)
+
         return {
             "word_accuracy": self.word_accuracy,
             "morpheme_accuracy": self.morpheme_accuracy,
@@ -138,8 +153,10 @@ class Evaluation:
             "morpheme_accuracy_per_sentence": self.morpheme_accuracy_per_sentence,
             "stem": vars(self.stem),
             "gram": vars(self.gram),
-            "word_accuracy_ci95": list(self.word_accuracy_ci),
-            "morpheme_accuracy_ci95": list(self.morpheme_accuracy_ci),
+            "word_accuracy_ci95": interval(self.word_accuracy_ci),
+            "morpheme_accuracy_ci95": interval(self.morpheme_accuracy_ci),
+            "ci95_note": self.interval_note(),
+            "bootstrap_samples": self.bootstrap_samples,
             "records": self.records,
             "gold_words": self.gold_words,
             "gold_morphemes": self.gold_morphemes,
@@ -169,6 +186,8 @@ def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | 
         raise AutoglossError(f"unknown scorer '{scorer}' (choose from {', '.join(SCORERS)})")
     if len(gold_lines) != len(pred_lines):
         raise AutoglossError(f"{len(gold_lines)} gold records but {len(pred_lines)} predicted records")
+    if not gold_lines:
+        raise AutoglossError("no records to score")
     gold = [prepare_line(line, scorer) for line in gold_lines]
     pred = [prepare_line(line, scorer) for line in pred_lines]
     gold_words, pred_words = [word_tokens(x) for x in gold], [word_tokens(x) for x in pred]
@@ -199,6 +218,7 @@ def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | 
         gold_words=int(word_total.sum()),
         gold_morphemes=int(morph_total.sum()),
         warnings=warnings,
+        bootstrap_samples=max(bootstrap_samples, 0),
     )
 
 

@@ -15,6 +15,23 @@ from dataclasses import dataclass, field
 #: Leipzig Glossing Rules boundary markers inside a word (rule 2).
 MORPHEME_BOUNDARIES = "-="
 _BOUNDARY_SPLIT = re.compile(f"[{re.escape(MORPHEME_BOUNDARIES)}]")
+#: What no tier can hold: control characters other than tab and line ends
+#: (XML, so FLEx and ELAN, cannot hold them), lone surrogates (no UTF-8
+#: file can) and the noncharacters U+FFFE and U+FFFF.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def text_problem(text: str, unit: str = "character") -> str | None:
+    """Why ``text`` cannot be a tier of a record, or None: readers refuse
+    such text where they read it, so every format can write what they read.
+    ``unit`` names the position (``column`` for a line of a file)."""
+    found = _NOT_TEXT.search(text)
+    if found is None:
+        return None
+    character = ord(found.group())
+    kind = ("a lone surrogate" if 0xD800 <= character <= 0xDFFF else
+            "a control character" if character < 0x20 else "a noncharacter")
+    return f"{kind} (U+{character:04X}) at {unit} {found.start() + 1}"
 
 
 def words(line: str | None) -> list[str]:
@@ -73,6 +90,10 @@ class IGTRecord:
     #: Where the record was read from ("file:line"); provenance, not content,
     #: so two records that differ only here are equal.
     origin: str | None = field(default=None, compare=False)
+    #: True when ``glosses`` holds ``?`` for morphemes not glossed yet (a
+    #: sentence of a FLEx, Toolbox, ELAN or CLDF file glossed in part): those
+    #: ``?`` are gaps, not labels. Not compared, like ``origin``.
+    glosses_partial: bool = field(default=False, compare=False)
 
     # -- word and morpheme views ------------------------------------------
     @property

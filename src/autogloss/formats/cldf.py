@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import FormatError, skip_or_raise
-from ..records import IGTRecord, Language
+from ..records import IGTRecord, Language, text_problem
 
 REQUIRED_COLUMNS = ("ID", "Language_ID", "Primary_Text", "Analyzed_Word", "Gloss")
 
@@ -31,6 +31,9 @@ def _decoded_lines(path: str) -> Iterator[str]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise FormatError(path, number, "bytes that are not UTF-8") from None
+            problem = text_problem(text.rstrip("\r\n"), "column")
+            if problem is not None:
+                raise FormatError(path, number, problem)
             yield text.removeprefix("\ufeff") if number == 1 else text
 
 
@@ -101,6 +104,9 @@ def _row_record(path: str, line: int, row: dict[str, str], languages: dict[str, 
     transcription = " ".join((row.get("Primary_Text") or "").split())
     if not transcription:
         raise FormatError(path, line, "record has no transcription (Primary_Text is empty)")
+    for column in ("ID", "Analyzed_Word", "Gloss"):
+        if "\n" in (row.get(column) or "") or "\r" in (row.get(column) or ""):
+            raise FormatError(path, line, f"{column} has a line break (a quoted field over more than one line)")
     language_id = row.get("Language_ID") or ""
     values = dict(
         id=row.get("ID") or str(line),

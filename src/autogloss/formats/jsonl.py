@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from typing import IO
 
 from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write, content_lines
-from ..records import IGTRecord, Language
+from ..records import IGTRecord, Language, text_problem
 
 _TEXT_FIELDS = ("transcription", "segmentation", "glosses", "translation", "metalanguage", "source", "split",
                 "license", "glosses_original", "pos")
@@ -27,24 +28,53 @@ def record_to_json(record: IGTRecord, confidences: list[list[float]] | None = No
     return data
 
 
+_JSON_TYPES = {dict: "an object", list: "an array", bool: "true or false", int: "a number", float: "a number"}
+
+
+def _kind(value: object) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _checked_text(value: str, name: str, path: str, number: int) -> str:
+    # JSON can escape what no record can hold: a lone surrogate ("\\ud800"), a control character
+    problem = text_problem(value)
+    if problem is not None:
+        raise FormatError(path, number, f"field '{name}' has {problem}")
+    return value
+
+
+def _text_field(data: dict, name: str, path: str, number: int, what: str = "a string") -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FormatError(path, number, f"field '{name}' must be {what} or null, not {_kind(value)}")
+    return _checked_text(value, name, path, number)
+
+
+def _record_id(data: dict, path: str, number: int) -> str:
+    value = data.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int, type(None))):
+        raise FormatError(path, number, f"field 'id' must be a string or an integer, not {_kind(value)}")
+    if isinstance(value, str):
+        _checked_text(value, "id", path, number)
+    return str(value or number)
+
+
 def _record(data: object, path: str, number: int) -> IGTRecord:
     if not isinstance(data, dict):
         raise FormatError(path, number, "expected a JSON object per line")
     transcription = data.get("transcription")
     if not isinstance(transcription, str) or not transcription.strip():
         raise FormatError(path, number, "record has no transcription (field 'transcription')")
-    values = {}
-    for name in _TEXT_FIELDS:
-        value = data.get(name)
-        if value is not None and not isinstance(value, str):
-            raise FormatError(path, number, f"field '{name}' must be a string, not {type(value).__name__}")
-        values[name] = value
+    values = {name: _text_field(data, name, path, number) for name in _TEXT_FIELDS}
     values["glosses"] = values["glosses"] or ""
     is_segmented = data.get("is_segmented")
     if is_segmented is not None and not isinstance(is_segmented, bool):
         raise FormatError(path, number, "field 'is_segmented' must be true, false or null")
-    language = Language(data.get("language"), data.get("iso639_3"), data.get("glottocode"))
-    return IGTRecord(id=str(data.get("id") or number), language=language, is_segmented=is_segmented,
+    language = Language(_text_field(data, "language", path, number, "a string (the language's name)"),
+                        _text_field(data, "iso639_3", path, number), _text_field(data, "glottocode", path, number))
+    return IGTRecord(id=_record_id(data, path, number), language=language, is_segmented=is_segmented,
                      origin=f"{path}:{number}", **values)
 
 
@@ -54,6 +84,11 @@ def parse_json_line(line: str, path: str, number: int) -> object:
         return json.loads(line)
     except json.JSONDecodeError as error:
         raise FormatError(path, number, f"invalid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise FormatError(path, number, "invalid JSON: nested too deeply to read") from None
+    except ValueError:  # json's only other ValueError: an integer longer than Python converts
+        raise FormatError(path, number, f"invalid JSON: a number of more than {sys.get_int_max_str_digits()} "
+                                        "digits") from None
 
 
 def read_jsonl(path: str | os.PathLike, *, skip_invalid: bool = False,

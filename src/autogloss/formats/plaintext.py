@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import FormatError, skip_or_raise
 from ..fileio import content_lines
-from ..records import IGTRecord
+from ..records import IGTRecord, text_problem
 
 
 def read_plain_text(path: str | os.PathLike, *, skip_invalid: bool = False,
@@ -20,6 +20,9 @@ def read_plain_text(path: str | os.PathLike, *, skip_invalid: bool = False,
     stem = Path(path).name
     for number, line in content_lines(path, skip_invalid, skipped):
         try:
+            problem = text_problem(line, "column")
+            if problem is not None:
+                raise FormatError(path, number, problem)
             transcription, _, translation = line.partition("\t")
             if "\t" in translation:
                 raise FormatError(path, number, "more than one tab: expected 'transcription<TAB>translation'")

@@ -7,6 +7,12 @@ One record per blank-line separated block; each line starts with a marker::
     \\p ...                                      part of speech
     \\g sister-PL-CONT.ESS behind big sea ...    glosses (empty in "covered" inputs)
     \\l And a big sea formed behind the sisters. translation
+
+The ``\\g`` line has a gloss for every morpheme or is empty: the format has no
+mark for "not glossed yet" (a ``?`` is read as a label, by scorers and
+training alike), so a sentence glossed only in part (a FLEx, Toolbox, ELAN or
+CLDF sentence with empty glosses) is written with an empty ``\\g`` line, as a
+sentence still to be glossed.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import IO
 
 from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write, read_lines
-from ..records import IGTRecord
+from ..records import IGTRecord, text_problem
 
 #: Marker -> record field.
 TIERS = {"\\t": "transcription", "\\m": "segmentation", "\\p": "pos", "\\g": "glosses", "\\l": "translation"}
@@ -36,6 +42,9 @@ class _Block:
     def add(self, path: str, number: int, line: str) -> None:
         if self.first_line is None:
             self.first_line = number
+        problem = text_problem(line, "column")
+        if problem is not None:
+            raise FormatError(path, number, problem)
         marker, *rest = line.split(maxsplit=1)
         content = rest[0] if rest else ""
         if marker not in TIERS:
@@ -116,16 +125,24 @@ def read_sigmorphon(
     yield from finish()
 
 
+def _one_line(text: str) -> str:
+    """A tier as one line: a line break in it (FLEx, ELAN and CLDF text may
+    hold one) becomes a space, which splits its words as the break did."""
+    return text.replace("\r\n", " ").replace("\n", " ")
+
+
 def format_record(record: IGTRecord) -> str:
     """One record as a block of marker lines (no trailing blank line)."""
-    lines = [f"\\t {record.transcription}"]
+    lines = [f"\\t {_one_line(record.transcription)}"]
     if record.segmentation is not None:
-        lines.append(f"\\m {record.segmentation}")
+        lines.append(f"\\m {_one_line(record.segmentation)}")
     if record.pos is not None:
-        lines.append(f"\\p {record.pos}")
-    lines.append(f"\\g {record.glosses}".rstrip())
+        lines.append(f"\\p {_one_line(record.pos)}")
+    # the gaps of a sentence glossed in part are not labels (see the module docstring)
+    glosses = "" if record.glosses_partial else record.glosses
+    lines.append(f"\\g {_one_line(glosses)}".rstrip())
     if record.translation is not None:
-        lines.append(f"\\l {record.translation}".rstrip())
+        lines.append(f"\\l {_one_line(record.translation)}".rstrip())
     return "\n".join(lines)
 
 

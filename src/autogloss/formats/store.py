@@ -81,15 +81,39 @@ def write_store(records: Iterable[IGTRecord], path: str | os.PathLike) -> int:
     return count
 
 
+def _readable_as(column: pa.DataType, expected: pa.DataType) -> bool:
+    if pa.types.is_null(column):  # a column of nulls only
+        return True
+    if pa.types.is_string(expected):
+        return pa.types.is_string(column) or pa.types.is_large_string(column)
+    return column == expected
+
+
 def read_store(path: str | os.PathLike) -> Iterator[IGTRecord]:
     """Stream the records of a Parquet file written by :func:`write_store`."""
     try:
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowInvalid) as error:
         raise FormatError(path, None, f"not a readable Parquet file ({error})") from None
-    missing = [name for name in SCHEMA.names if name not in parquet.schema_arrow.names]
+    schema = parquet.schema_arrow
+    missing = [name for name in SCHEMA.names if name not in schema.names]
     if missing:
         raise FormatError(path, None, f"not an autogloss record store: missing column(s) {', '.join(missing)}")
-    for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=SCHEMA.names):
-        for row in batch.to_pylist():
-            yield row_to_record(row)
+    wrong = [f"{name} ({', '.join(str(schema.field(i).type) for i in schema.get_all_field_indices(name))})"
+             for name in SCHEMA.names if len(schema.get_all_field_indices(name)) != 1
+             or not _readable_as(schema.field(name).type, SCHEMA.field(name).type)]
+    if wrong:
+        raise FormatError(path, None, f"not an autogloss record store: column(s) of another type or repeated: "
+                                      f"{', '.join(wrong)}")
+    number = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=SCHEMA.names):
+            for row in batch.to_pylist():
+                number += 1
+                if not (row["transcription"] or "").strip():
+                    raise FormatError(path, None, f"row {number}: record has no transcription")
+                yield row_to_record({**row, "id": str(number) if row["id"] is None else row["id"],
+                                     "glosses": row["glosses"] or ""})
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as error:  # damage shows only when a chunk is read
+        after = f" after row {number}" if number else ""
+        raise FormatError(path, None, f"damaged Parquet file{after} ({error})") from None

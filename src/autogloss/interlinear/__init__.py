@@ -1,7 +1,8 @@
 """Interlinear documents (FLEx, Toolbox, ELAN, CLDF): read, fill empty glosses, write back.
 
 :func:`read_document` picks the format from a name or the path;
-:func:`gloss_document_file` is what ``autogloss gloss`` does with such files.
+:func:`gloss_document_file` is what ``autogloss gloss`` does with such files;
+:func:`read_training_records` is what ``autogloss train`` learns from.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 
 from ..errors import AutoglossError
 from ..records import IGTRecord
-from .document import (GlossSlot, GlossState, InterlinearDocument, ProtectedGlossError, Sentence, Word,
-                       count_states, leipzig_gloss, sentence_from_record)
+from .document import (GlossSlot, GlossState, InterlinearDocument, ProtectedGlossError, Sentence,
+                       TrainingSelection, Word, count_states, leipzig_gloss, select_training_records,
+                       sentence_from_record, training_records)
 from .fill import FillSummary, fill_document
 
 DOCUMENT_FORMATS = ("flextext", "toolbox", "elan", "cldf")
@@ -110,6 +112,32 @@ def write_document(document: InterlinearDocument, path: str | os.PathLike, forma
     write_records(document.records(), path, format)
 
 
+def read_training_records(path: str | os.PathLike, format: str | None = None, *, skip_invalid: bool = False,
+                          skipped: list | None = None, **options) -> TrainingSelection:
+    """The sentences of any IGT file a model may learn from: only glosses a person gave.
+
+    From a FLEx, Toolbox, ELAN or CLDF document, the sentences whose every
+    morpheme has a person's gloss (no guess status in FLEx, no guess mark in
+    the others): never machine guesses, never empty glosses
+    (:func:`~autogloss.interlinear.document.training_records`). Files
+    without gloss states (shared-task, JSON lines, Parquet, a bare CLDF
+    ``examples.csv``) are a person's glosses throughout; only their
+    unglossed records are left out. ``options`` are the document's layout
+    (Toolbox markers, ELAN tiers).
+    """
+    from ..formats import guess_format, read_records
+
+    format = format or guess_format(path)
+    if format == "cldf":   # a dataset, not a bare examples.csv
+        is_document = Path(path).is_dir() or Path(path).suffix.lower() == ".json"
+    else:                  # standard input or a pipe is read as records
+        is_document = format in DOCUMENT_FORMATS and Path(path).is_file()
+    if is_document:
+        return training_records(read_document(path, format, **options))
+    reading = {} if format == "parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
+    return select_training_records(read_records(path, format, **reading))
+
+
 def documents_from_records(records: Iterable[IGTRecord], format: str, **options) -> InterlinearDocument:
     return document_class(format).from_records(records, **options)
 
@@ -127,7 +155,8 @@ def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glo
 
 __all__ = [
     "DOCUMENT_FORMATS", "FillSummary", "GlossSlot", "GlossState", "InterlinearDocument", "ProtectedGlossError",
-    "Sentence", "Word", "count_states", "document_class", "documents_from_records", "fill_document",
-    "format_options", "gloss_document_file", "output_format_for", "guess_document_format", "leipzig_gloss", "read_document",
-    "sentence_from_record", "write_document",
+    "Sentence", "TrainingSelection", "Word", "count_states", "document_class", "documents_from_records",
+    "fill_document", "format_options", "gloss_document_file", "output_format_for", "guess_document_format",
+    "leipzig_gloss", "read_document", "read_training_records", "select_training_records", "sentence_from_record",
+    "training_records", "write_document",
 ]

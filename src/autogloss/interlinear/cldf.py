@@ -10,12 +10,19 @@ glossed in an extra ExampleTable column, ``Autogloss_Guesses`` (``2.1``:
 word 2, morpheme 1), added to the schema when first needed. A gloss not
 listed there is a person's and is never changed; rows and gloss words that
 get no new gloss are written back as they were read.
+
+Every file the metadata names (tables, a dialect, foreign-key tables, the
+sources) is read from disk only: a URL is refused, and with ``root`` (the
+folder an uploaded dataset was unpacked into) so is any path outside it.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +30,7 @@ import pycldf
 
 from ..errors import AutoglossError, FormatError
 from ..fileio import atomic_directory
-from ..records import Language, word_morphemes
+from ..records import Language, text_problem, word_morphemes
 from .document import (MISSING_GLOSSES, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument, Sentence, Word,
                        affixed_forms, join_morphemes, leipzig_gloss)
 
@@ -33,6 +40,10 @@ _GUESS_COLUMN_SPEC = {
     "dc:description": "Morphemes whose gloss is a machine guess by autogloss, as WORD.MORPHEME "
                       "(1-based); a linguist accepts a gloss by removing it from this list.",
 }
+
+
+#: A URL scheme (``http:``, ``file:`` ...): csvw fetches such references.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def metadata_file(path: str | os.PathLike) -> Path:
@@ -70,16 +81,20 @@ class CldfDocument(InterlinearDocument):
 
     # -- reading ------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike) -> CldfDocument:
+    def read(cls, path: str | os.PathLike, root: str | os.PathLike | None = None) -> CldfDocument:
+        """Read a dataset. With ``root``, every file it names must lie inside
+        that folder (see :func:`check_references`)."""
         metadata = metadata_file(path)
+        check_references(metadata, root)
         try:
             dataset = pycldf.Dataset.from_metadata(metadata)
+            _check_resolved(dataset, metadata, root)
             table = dataset["ExampleTable"]
             rows = [dict(row) for row in table]
             languages = [dict(row) for row in dataset["LanguageTable"]] if _has(dataset, "LanguageTable") else []
         except KeyError:
             raise FormatError(metadata, None, "CLDF dataset without an ExampleTable") from None
-        except (ValueError, OSError, TypeError) as error:
+        except (ValueError, OSError, TypeError, csv.Error) as error:
             raise FormatError(metadata, None, f"not a readable CLDF dataset: {error}") from None
         names = dataset.column_names.examples
         columns = {"id": names.id, "language": names.languageReference, "text": names.primaryText,
@@ -87,6 +102,7 @@ class CldfDocument(InterlinearDocument):
         for role in ("id", "text", "gloss"):
             if not columns[role]:
                 raise FormatError(metadata, None, f"ExampleTable has no {role} column")
+        _check_word_lists(metadata, table, rows, [columns["analyzed"], columns["gloss"]])
         by_id = {language.get("ID"): _language(language) for language in languages}
         document = cls(dataset, metadata.name, rows, languages, [], columns)
         data_file = Path(metadata).parent / str(table.url)
@@ -96,6 +112,12 @@ class CldfDocument(InterlinearDocument):
 
     def _sentence(self, path: Path, line: int, row: dict, languages: dict) -> Sentence:
         columns = self.columns
+        for role in ("id", "text", "analyzed", "gloss", "translation"):  # text that goes into a record
+            value = row.get(columns[role]) if columns[role] else None
+            for part in value if isinstance(value, list) else [value]:
+                problem = text_problem(part) if isinstance(part, str) else None
+                if problem is not None:
+                    raise FormatError(path, line, f"{columns[role]}: {problem}")
         analyzed = [w for w in (row.get(columns["analyzed"]) or []) if w] if columns["analyzed"] else []
         text = (row.get(columns["text"]) or "").split()
         forms = analyzed or text
@@ -189,6 +211,104 @@ class CldfDocument(InterlinearDocument):
         return document
 
 
+def check_references(metadata: Path, root: str | os.PathLike | None = None) -> None:
+    """Refuse a dataset whose metadata names a file that is not a local path
+    (inside ``root`` when given), before csvw or pycldf opens anything.
+
+    csvw follows a table's ``url``, a ``dialect`` or ``tableSchema`` given by
+    reference, foreign-key ``resource`` and ``schemaReference`` and an
+    ``@base`` wherever they point (URLs are fetched), and pycldf reads
+    ``dc:source``: in a dataset uploaded to the server any of them would read
+    the server's files or fetch from its network.
+    """
+    try:
+        description = json.loads(Path(metadata).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise FormatError(metadata, None, f"not a readable CLDF metadata file: {error}") from None
+    if not isinstance(description, dict):
+        raise FormatError(metadata, None, "not a CLDF metadata file (not a JSON object)")
+    inside = Path(root).resolve() if root is not None else None
+
+    def check(what: str, value) -> None:
+        if not isinstance(value, str):
+            raise FormatError(metadata, None, f"{what} is not a file name: {json.dumps(value)[:80]}")
+        if _SCHEME.match(value):
+            raise FormatError(metadata, None, f"{what} '{value[:200]}' is a URL: "
+                                              f"autogloss reads a dataset's files from its own folder only")
+        if inside is not None and not (Path(metadata).parent / value).resolve().is_relative_to(inside):
+            raise FormatError(metadata, None, f"{what} '{value[:200]}' lies outside the dataset's folder")
+
+    if _has_key(description, "@base"):
+        raise FormatError(metadata, None, "'@base' is not supported: name the dataset's files relative to "
+                                          "its metadata file")
+    tables = description.get("tables", [])
+    if not isinstance(tables, list):
+        raise FormatError(metadata, None, "'tables' is not a list")
+    for number, table in enumerate([description, *tables]):
+        if not isinstance(table, dict):
+            raise FormatError(metadata, None, f"table {number} is not a JSON object")
+        name = "the dataset" if number == 0 else f"table {number}"
+        if "url" in table or number > 0:
+            check(f"the url of {name}", table.get("url"))
+        if isinstance(table.get("dialect"), str):
+            check(f"the dialect of {name}", table["dialect"])
+        schema = table.get("tableSchema")
+        if isinstance(schema, str):
+            raise FormatError(metadata, None, f"the tableSchema of {name} is given by reference "
+                                              f"('{schema[:200]}'): write it into the metadata file")
+        keys = schema.get("foreignKeys", []) if isinstance(schema, dict) else []
+        for key in keys if isinstance(keys, list) else [keys]:
+            reference = key.get("reference") if isinstance(key, dict) else None
+            for field in ("resource", "schemaReference"):
+                if isinstance(reference, dict) and field in reference:
+                    check(f"a foreign key of {name} ({field})", reference[field])
+    if description.get("dc:source"):
+        check("the sources file (dc:source)", description["dc:source"])
+
+
+def _has_key(value, key: str) -> bool:
+    """Whether ``key`` is a key of any object nested in a JSON value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if key in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _check_word_lists(metadata: Path, table, rows: list[dict], names: list[str | None]) -> None:
+    """Refuse word columns (``Analyzed_Word``, ``Gloss``) declared without a
+    ``separator``: csvw reads each as one string, whose letters would be
+    taken for words. The message says which separator the data uses."""
+    for name in names:
+        column = table.tableSchema.get_column(name) if name else None
+        if column is None or column.separator:
+            continue
+        values = [row.get(name) for row in rows if isinstance(row.get(name), str)]
+        uses = ('tabs: add "separator": "\\t"' if any("\t" in v for v in values)
+                else 'spaces: add "separator": " "')
+        raise FormatError(metadata, None, f"ExampleTable column {name} has no \"separator\", so its words "
+                                          f"cannot be told apart (they would be read letter by letter); "
+                                          f"its values separate them by {uses} to the column in the metadata")
+
+
+def _check_resolved(dataset: pycldf.Dataset, metadata: Path, root: str | os.PathLike | None) -> None:
+    """The same check on the paths csvw and pycldf resolved: what will be read."""
+    inside = Path(root).resolve() if root is not None else None
+    paths = [(f"table {table.url}", table.url.resolve(table.base)) for table in dataset.tables]
+    paths.append(("the sources file", dataset.bibpath))
+    for what, resolved in paths:
+        if not isinstance(resolved, Path):
+            raise FormatError(metadata, None, f"{what} is a URL: autogloss reads a dataset's files from "
+                                              f"its own folder only")
+        if inside is not None and not resolved.resolve().is_relative_to(inside):
+            raise FormatError(metadata, None, f"{what} lies outside the dataset's folder")
+
+
 def _word(row: dict, index: int, form: str, gloss_word: str, analyzed: bool, guesses: set[str]) -> Word:
     forms = affixed_forms(form) if analyzed else [form]
     pieces = word_morphemes(gloss_word) if gloss_word and analyzed else [gloss_word]
@@ -248,7 +368,7 @@ def _validate(dataset: pycldf.Dataset) -> None:
     logger.addHandler(handler)
     try:
         valid = dataset.validate(log=logger)
-    except ValueError as error:
+    except (ValueError, KeyError) as error:  # KeyError: metadata without what pycldf looks up
         raise AutoglossError(f"the CLDF dataset written would not be valid: {error}") from None
     finally:
         logger.removeHandler(handler)

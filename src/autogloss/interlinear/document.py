@@ -12,18 +12,22 @@ refuses to touch what a human approved.
 from __future__ import annotations
 
 import enum
+import io
 import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import AutoglossError, FormatError
 from ..records import IGTRecord, Language, word_morphemes, words
 
-#: Gloss values that mean "not glossed yet": Toolbox writes ``***`` for an
-#: unanalysed item, and records use ``?`` for a missing piece of a gloss word.
+#: Gloss values of a record (or a CLDF gloss word) that mean "not glossed
+#: yet": records use ``?`` for a missing piece of a gloss word
+#: (:meth:`Sentence.record`), and ``***`` is Toolbox's unanalysed item. A
+#: Toolbox file itself has its own, narrower set (``toolbox.EMPTY_GLOSSES``):
+#: there a ``?`` on the gloss line is what a person typed.
 MISSING_GLOSSES = frozenset({"", "?", "***"})
 MISSING_MARK = "?"
 AFFIX_MARKERS = "-="
@@ -44,6 +48,22 @@ class ProtectedGlossError(AutoglossError):
 def xml_problem(error: Exception) -> str:
     """An XML parser's message without the position it repeats (the caller names the line)."""
     return re.sub(r"(, line \d+)?, column \d+$", "", getattr(error, "msg", str(error)))
+
+
+def parse_xml(path: str, **parser_options):
+    """An XML file as an lxml tree, with no entity expansion or network access
+    (FLEx and ELAN files are plain data). Malformed XML, bytes invalid in the
+    file's encoding included, raises :class:`FormatError` naming the line."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, **parser_options)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        # parsed from memory: from a path, lxml reports encoding errors as an OSError without a line
+        return etree.parse(io.BytesIO(data), parser)
+    except etree.XMLSyntaxError as error:
+        raise FormatError(path, error.lineno, f"not well-formed XML: {xml_problem(error)}") from None
 
 
 def parse_role_pairs(spec: str, option: str, value_name: str, roles: dict[str, str], roles_help: str,
@@ -158,9 +178,11 @@ class Sentence:
                 yield word_index, slot_index, slot
 
     def record(self, language: Language | None = None, with_glosses: bool = True) -> IGTRecord:
-        """The sentence as an :class:`IGTRecord` (a missing morpheme gloss shows as ``?``)."""
+        """The sentence as an :class:`IGTRecord` (a missing morpheme gloss shows
+        as ``?``, and the record says so with ``glosses_partial``)."""
         gloss_words = [word.gloss_word for word in self.words] if with_glosses else []
         glosses = " ".join(g or MISSING_MARK for g in gloss_words) if any(gloss_words) else ""
+        partial = bool(glosses) and any(not slot.gloss for _, _, slot in self.slots())
         return IGTRecord(
             id=self.id,
             transcription=" ".join(word.form for word in self.words),
@@ -169,6 +191,7 @@ class Sentence:
             translation=self.translation,
             language=self.language or language or Language(),
             is_segmented=False,
+            glosses_partial=partial,
         )
 
 
@@ -294,6 +317,75 @@ class InterlinearDocument(ABC):
             copies.append(Sentence(sentence.id, copied_words, sentence.translation, accepted=sentence.accepted,
                                    language=sentence.language or self.language))
         return copies
+
+
+@dataclass
+class TrainingSelection:
+    """The sentences of a file a model may learn from, and how many were left out and why.
+
+    A model learns one gloss per morpheme, so a sentence is kept only when a
+    person gave every one of its glosses: a machine guess or an empty slot
+    among them leaves the whole sentence out (an empty gloss would be learnt
+    as the label ``?``, a guess as if it were true).
+    """
+
+    records: list[IGTRecord] = field(default_factory=list)
+    guessed: int = 0      # sentences with a machine guess among their glosses
+    partial: int = 0      # sentences with some morphemes still unglossed (and no guess)
+    unglossed: int = 0    # sentences without any gloss
+
+    @property
+    def left_out(self) -> int:
+        return self.guessed + self.partial + self.unglossed
+
+    def add(self, other: TrainingSelection) -> None:
+        self.records.extend(other.records)
+        self.guessed += other.guessed
+        self.partial += other.partial
+        self.unglossed += other.unglossed
+
+    def __str__(self) -> str:
+        text = f"{len(self.records):,} sentence(s) glossed by a person"
+        reasons = [f"{count:,} {reason}" for count, reason in ((self.guessed, "with machine guesses"),
+                                                             (self.partial, "with empty glosses"),
+                                                             (self.unglossed, "without glosses")) if count]
+        return text + (f"; left out {', '.join(reasons)}" if reasons else "")
+
+
+def training_records(document: InterlinearDocument) -> TrainingSelection:
+    """The sentences of a document whose every gloss a person gave
+    (:attr:`GlossState.HUMAN`), as records, and the count of those left out."""
+    selection = TrainingSelection()
+    for sentence in document.sentences:
+        states = {slot.state for _, _, slot in sentence.slots()}
+        if states <= {GlossState.EMPTY}:
+            selection.unglossed += 1
+        elif GlossState.GUESS in states:
+            selection.guessed += 1
+        elif GlossState.EMPTY in states:
+            selection.partial += 1
+        else:
+            selection.records.append(sentence.record(document.language))
+    return selection
+
+
+def select_training_records(records: Iterable[IGTRecord], placeholders: bool = False) -> TrainingSelection:
+    """Records a model may learn from: glossed ones, whose glosses have no
+    gap (:attr:`IGTRecord.glosses_partial`). Records of files without gloss
+    states (shared-task, JSON lines, Parquet) count as a person's; their
+    ``?`` is a label (the SIGMORPHON data has some) unless ``placeholders``
+    says the records came from :meth:`Sentence.record`, where a ``?``
+    morpheme stands for a missing gloss (the post-editor's corrections)."""
+    selection = TrainingSelection()
+    for record in records:
+        if not record.has_glosses:
+            selection.unglossed += 1
+        elif record.glosses_partial or (placeholders and MISSING_MARK in
+                                         (piece for pieces in record.gloss_morphemes for piece in pieces)):
+            selection.partial += 1
+        else:
+            selection.records.append(record)
+    return selection
 
 
 def count_states(document: InterlinearDocument) -> dict[str, int]:

@@ -16,12 +16,16 @@ changed.
 pympi keeps the document model; what it does not model (the schema location,
 attributes on single annotations such as ``LANG_REF`` or ``CVE_REF``) is read
 separately and restored on writing, so an unchanged file comes back as the
-same XML tree.
+same XML tree. pympi also expects time slot ids of the form ``ts<N>`` (ELAN's
+own); a file with other ids (``t1``, ``slot_a``: the schema allows any) is
+read with its slots numbered in file order and written with its own ids.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 import warnings
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from lxml import etree
 from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
-from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, parse_role_pairs, xml_problem
+from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, parse_role_pairs, parse_xml
 
 GUESS_VALUE = "guess"
 SCHEMA_ATTRIBUTE = "{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation"
@@ -41,6 +45,8 @@ _PYMPI_ANNOTATION_ATTRIBUTES = {"ANNOTATION_ID", "TIME_SLOT_REF1", "TIME_SLOT_RE
                                 "ANNOTATION_REF", "PREVIOUS_ANNOTATION"}
 #: Milliseconds given to each sentence of a new file, which has no recording.
 SENTENCE_MS = 2000
+#: Time slot ids pympi can read, order and number from.
+_PYMPI_SLOT_ID = re.compile(r"ts\d+")
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,15 @@ class ElanDocument(InterlinearDocument):
     format_name = "elan"
 
     def __init__(self, eaf: pympi.Elan.Eaf, tiers: ElanTiers, sentences: list[Sentence],
-                 schema_location: str | None, annotation_attributes: dict[str, dict[str, str]]):
+                 schema_location: str | None, annotation_attributes: dict[str, dict[str, str]],
+                 slot_ids: dict[str, str] | None = None):
         super().__init__(sentences, Language())
         self.eaf = eaf
         self.tiers = tiers
         self.schema_location = schema_location
         self.annotation_attributes = annotation_attributes
+        #: pympi's time slot id -> the file's, for a file whose ids are not ts<N>
+        self.slot_ids = slot_ids or {}
 
     # -- reading ------------------------------------------------------------
     @classmethod
@@ -95,19 +104,28 @@ class ElanDocument(InterlinearDocument):
             # pympi cannot read a file without it; ELAN itself always writes one
             raise FormatError(path, root.sourceline, "ANNOTATION_DOCUMENT has no xsi:noNamespaceSchemaLocation "
                                                      "(not a file saved by ELAN?)")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                eaf = pympi.Elan.Eaf(path, suppress_version_warning=True)
-        except Exception as error:  # pympi reports malformed content with bare exceptions
-            raise FormatError(path, None, f"ELAN file pympi cannot read ({type(error).__name__}: {error})") from None
+        slot_ids = _number_time_slots(root)
+        if slot_ids:
+            # pympi reads from a path: give it the file with its time slots numbered
+            with tempfile.TemporaryDirectory(prefix="autogloss-eaf-") as scratch:
+                numbered = os.path.join(scratch, "numbered.eaf")
+                etree.ElementTree(root).write(numbered, encoding="UTF-8", xml_declaration=True)
+                eaf = _pympi_read(path, numbered)
+        else:
+            eaf = _pympi_read(path, path)
         attributes = {}
         for annotation in root.iter("ALIGNABLE_ANNOTATION", "REF_ANNOTATION"):
             extra = {k: v for k, v in annotation.attrib.items() if k not in _PYMPI_ANNOTATION_ATTRIBUTES}
             if extra:
                 attributes[annotation.get("ANNOTATION_ID")] = extra
         _check_tiers(path, eaf, tiers, tier_lines)
-        document = cls(eaf, tiers, [], root.get(SCHEMA_ATTRIBUTE), attributes)
+        word_lines = {annotation.get("ANNOTATION_ID"): annotation.sourceline
+                      for annotation in root.iter("REF_ANNOTATION")}
+        for annotation_id, (_, value, _, _) in eaf.tiers[tiers.words][1].items():
+            if not (value or "").strip():  # as a FLEx <word> without text: no form to write a gloss under
+                raise FormatError(path, word_lines.get(annotation_id),
+                                  f"word {annotation_id} of tier '{tiers.words}' is empty")
+        document = cls(eaf, tiers, [], root.get(SCHEMA_ATTRIBUTE), attributes, slot_ids)
         document.sentences = document._sentences()
         return document
 
@@ -161,6 +179,8 @@ class ElanDocument(InterlinearDocument):
             # pympi drops the file's own schema location and puts its default in
             self.eaf.adocument["xsi:noNamespaceSchemaLocation"] = self.schema_location
         root = pympi.Elan.to_adocument(self.eaf, pretty=True)
+        if self.slot_ids:
+            _restore_time_slot_ids(root, self.slot_ids)
         for annotation in root.iter():
             extra = self.annotation_attributes.get(annotation.get("ANNOTATION_ID"))
             if extra and annotation.tag in ("ALIGNABLE_ANNOTATION", "REF_ANNOTATION"):
@@ -275,12 +295,58 @@ class ElanDocument(InterlinearDocument):
 
 
 def _parse(path: str) -> tuple[etree._Element, dict[str, int]]:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    try:
-        root = etree.parse(path, parser).getroot()
-    except etree.XMLSyntaxError as error:
-        raise FormatError(path, error.lineno, f"not well-formed XML: {xml_problem(error)}") from None
+    root = parse_xml(path).getroot()
     return root, {tier.get("TIER_ID"): tier.sourceline for tier in root.iter("TIER")}
+
+
+def _pympi_read(path: str, source: str) -> pympi.Elan.Eaf:
+    """pympi's model of the file ``source`` (``path`` itself, or a copy of it)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pympi.Elan.Eaf(source, suppress_version_warning=True)
+    except Exception as error:  # pympi reports malformed content with bare exceptions
+        raise FormatError(path, None, f"ELAN file pympi cannot read ({type(error).__name__}: {error})") from None
+
+
+def _number_time_slots(root: etree._Element) -> dict[str, str]:
+    """Rename the time slots of a tree to ``ts1``, ``ts2``, ... in file order
+    when any id is not of that form (pympi needs it); returns new id -> old
+    id, or nothing when the ids are left as they are."""
+    slots = list(root.iter("TIME_SLOT"))
+    if all(_PYMPI_SLOT_ID.fullmatch(slot.get("TIME_SLOT_ID") or "") for slot in slots):
+        return {}
+    renamed = {}
+    for number, slot in enumerate(slots, start=1):
+        renamed.setdefault(slot.get("TIME_SLOT_ID"), f"ts{number}")
+        slot.set("TIME_SLOT_ID", renamed[slot.get("TIME_SLOT_ID")])
+    for annotation in root.iter("ALIGNABLE_ANNOTATION"):
+        for name in ("TIME_SLOT_REF1", "TIME_SLOT_REF2"):
+            if annotation.get(name) in renamed:
+                annotation.set(name, renamed[annotation.get(name)])
+    return {new: old for old, new in renamed.items()}
+
+
+def _restore_time_slot_ids(root: ElementTree.Element, original: dict[str, str]) -> None:
+    """Give the time slots of a tree written by pympi the file's own ids back;
+    slots added since keep their new id unless the file uses it, then get a free ``ts<N>``."""
+    taken = set(original.values())
+    names, number = {}, 0
+    for slot in root.iter("TIME_SLOT"):
+        internal = slot.get("TIME_SLOT_ID")
+        name = original.get(internal)
+        if name is None:
+            name = internal
+            while name in taken:
+                number += 1
+                name = f"ts{number}"
+            taken.add(name)
+        names[internal] = name
+        slot.set("TIME_SLOT_ID", name)
+    for annotation in root.iter("ALIGNABLE_ANNOTATION"):
+        for attribute in ("TIME_SLOT_REF1", "TIME_SLOT_REF2"):
+            if annotation.get(attribute) in names:
+                annotation.set(attribute, names[annotation.get(attribute)])
 
 
 def _check_tiers(path: str, eaf: pympi.Elan.Eaf, tiers: ElanTiers, lines: dict[str, int]) -> None:

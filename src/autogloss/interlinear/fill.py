@@ -69,6 +69,7 @@ def _fill_sentence(document: InterlinearDocument, sentence: Sentence, result: Gl
     summary = FillSummary()
     if document.adopts_predicted_segmentation and result is not None:
         _adopt_segmentation(sentence, result)
+    gloss_words = result.record.gloss_words if result is not None else []  # split once: sentences can be long
     for word_index, slot_index, slot in sentence.slots():
         if slot.state is GlossState.HUMAN or slot.locked:
             summary.kept_human += 1
@@ -76,7 +77,7 @@ def _fill_sentence(document: InterlinearDocument, sentence: Sentence, result: Gl
         if slot.state is GlossState.GUESS and not overwrite_guesses:
             summary.kept_guesses += 1
             continue
-        predicted = _predicted(sentence, result, word_index, slot_index)
+        predicted = _predicted(sentence, result, gloss_words, word_index, slot_index)
         if predicted is None:
             summary.skipped += 1
             continue
@@ -106,13 +107,12 @@ def _adopt_segmentation(sentence: Sentence, result: GlossedRecord) -> None:
             word.segmented = True
 
 
-def _predicted(sentence: Sentence, result: GlossedRecord | None, word_index: int,
+def _predicted(sentence: Sentence, result: GlossedRecord | None, gloss_words: list[str], word_index: int,
                slot_index: int) -> tuple[str, float] | None:
     """The model's gloss and confidence for one slot, or None when it has none
     (unknown, or its output does not line up with the sentence)."""
     if result is None:
         return None
-    gloss_words = result.record.gloss_words
     if len(gloss_words) != len(sentence.words):
         return None
     word = sentence.words[word_index]

@@ -26,8 +26,7 @@ from lxml import etree
 from ..errors import FormatError
 from ..fileio import atomic_write
 from ..records import Language
-from .document import xml_problem
-from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, leipzig_gloss
+from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, Word, leipzig_gloss, parse_xml
 
 HUMAN_APPROVED = "humanApproved"
 GUESS_STATUSES = frozenset({"guess", "guessByHumanApproved", "guessByStatisticalAnalysis"})
@@ -61,15 +60,6 @@ def _framing(path: str) -> tuple[bytes, bytes]:
     return declaration, newline if tail.endswith(b"\n") else b""
 
 
-def _parse(path: str) -> etree._ElementTree:
-    # No entity expansion or network access: a flextext is plain data.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
-    try:
-        return etree.parse(path, parser)
-    except etree.XMLSyntaxError as error:
-        raise FormatError(path, error.lineno, f"not well-formed XML: {xml_problem(error)}") from None
-
-
 class FlexTextDocument(InterlinearDocument):
     format_name = "flextext"
 
@@ -84,7 +74,7 @@ class FlexTextDocument(InterlinearDocument):
     @classmethod
     def read(cls, path: str | os.PathLike, gloss_lang: str | None = None) -> FlexTextDocument:
         path = os.fspath(path)
-        tree = _parse(path)
+        tree = parse_xml(path, remove_blank_text=False)
         root = tree.getroot()
         if root.tag != "document":
             raise FormatError(path, root.sourceline, f"not a FLEx interlinear text: root element is "

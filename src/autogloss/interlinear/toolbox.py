@@ -4,15 +4,18 @@ A file is a header (``\\_sh v3.0 ...``) and records, each starting with the
 record marker (``\\ref``). Inside a record, interlinear lines (text ``\\tx``,
 morphemes ``\\mb``, glosses ``\\ge``, parts of speech ``\\ps``) are aligned
 by column: a morpheme belongs to the word it starts under, a gloss to the
-morpheme it starts under. Long sentences wrap into several such line groups,
+morpheme it starts under. Columns are display columns (:func:`display_columns`):
+a combining mark (g + U+0332) takes none, an East Asian wide character two,
+as the lines line up on screen. Long sentences wrap into several such line groups,
 each starting with ``\\tx``. ``\\ft`` is the free translation. All markers
 are configurable (:class:`ToolboxMarkers`).
 
 Toolbox has no notion of a machine guess, so autogloss marks its guesses on
 one more aligned line (``\\ag`` by default) with ``?`` under each guessed
 gloss; a linguist who accepts a gloss deletes its ``?``. A gloss with no
-``?`` under it is a person's and is never changed; ``***`` (Toolbox's own
-"not analysed") counts as empty.
+``?`` under it is a person's and is never changed, a ``?`` typed on the gloss
+line included; only ``***`` (Toolbox's own "not analysed") and a blank cell
+count as empty.
 
 Groups whose glosses did not change are written back byte for byte; a group
 that received glosses is re-aligned.
@@ -22,17 +25,35 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from rich.cells import cell_len
 
 from ..errors import FormatError
 from ..fileio import atomic_write
-from ..records import Language
-from .document import (AFFIX_MARKERS, MISSING_GLOSSES, GlossSlot, GlossState, InterlinearDocument, Sentence,
+from ..records import Language, text_problem
+from .document import (AFFIX_MARKERS, GlossSlot, GlossState, InterlinearDocument, Sentence,
                        Word, leipzig_gloss, parse_role_pairs)
 
 GUESS_MARK = "?"
+#: Gloss cells that mean "not glossed yet": blank, or Toolbox's ``***`` for an
+#: item its parser could not analyse. Anything else (``?`` too) is a gloss.
+EMPTY_GLOSSES = frozenset({"", "***"})
 HEADER = "\\_sh v3.0  400  Text\n"
 _TOKEN = re.compile(r"\S+")
+
+#: How many columns a piece of text takes in an aligned line.
+ColumnMeasure = Callable[[str], int]
+
+
+def display_columns(text: str) -> int:
+    """Columns ``text`` takes on screen: grapheme clusters, a combining mark
+    adding none to its base and an East Asian wide character taking two (a
+    tab counts as one, as a space). This is how lines line up in Toolbox and
+    any editor showing a Unicode file in a monospaced font; a file whose
+    columns count bytes (legacy 8-bit encodings) needs a byte measure instead."""
+    return cell_len(text.replace("\t", " "))
 
 
 @dataclass(frozen=True)
@@ -100,15 +121,19 @@ class ToolboxDocument(InterlinearDocument):
     format_name = "toolbox"
 
     def __init__(self, header: list[str], records: list[_Record], sentences: list[Sentence],
-                 markers: ToolboxMarkers, language: Language | None = None):
+                 markers: ToolboxMarkers, language: Language | None = None,
+                 measure: ColumnMeasure = display_columns):
         super().__init__(sentences, language)
         self.header = header
         self.record_parts = records
         self.markers = markers
+        self.measure = measure
 
     # -- reading ------------------------------------------------------------
     @classmethod
-    def read(cls, path: str | os.PathLike, markers: ToolboxMarkers | None = None) -> ToolboxDocument:
+    def read(cls, path: str | os.PathLike, markers: ToolboxMarkers | None = None,
+             measure: ColumnMeasure = display_columns) -> ToolboxDocument:
+        """Read a file; ``measure`` says how its aligned lines count columns."""
         path = os.fspath(path)
         markers = markers or ToolboxMarkers()
         try:
@@ -123,17 +148,17 @@ class ToolboxDocument(InterlinearDocument):
         for number, line in enumerate(lines, start=1):
             if _marker(line) == markers.record:
                 if current is not None:
-                    records.append(_read_record(path, current, markers, sentences))
+                    records.append(_read_record(path, current, markers, sentences, measure))
                 current = []
             if current is None:
                 header.append(line)
             else:
                 current.append((number, line))
         if current is not None:
-            records.append(_read_record(path, current, markers, sentences))
+            records.append(_read_record(path, current, markers, sentences, measure))
         if not records:
             raise FormatError(path, None, f"no Toolbox records (no line starts with \\{markers.record})")
-        return cls(header, records, sentences, markers)
+        return cls(header, records, sentences, markers, measure=measure)
 
     # -- writing ------------------------------------------------------------
     def write(self, path: str | os.PathLike) -> None:
@@ -144,7 +169,7 @@ class ToolboxDocument(InterlinearDocument):
                     if isinstance(part, str):
                         handle.write(part)
                     elif part.modified:
-                        handle.writelines(_render_group(part, self.markers))
+                        handle.writelines(_render_group(part, self.markers, self.measure))
                     else:
                         handle.writelines(part.raw)
 
@@ -157,12 +182,13 @@ class ToolboxDocument(InterlinearDocument):
     # -- new documents --------------------------------------------------------
     @classmethod
     def from_sentences(cls, sentences: list[Sentence], language: Language | None = None,
-                       markers: ToolboxMarkers | None = None, width: int = 72) -> ToolboxDocument:
+                       markers: ToolboxMarkers | None = None, width: int = 72,
+                       measure: ColumnMeasure = display_columns) -> ToolboxDocument:
         markers = markers or ToolboxMarkers()
         records, built = [], []
         for sentence in sentences:
             record = _Record([f"\\{markers.record} {sentence.id}\n"])
-            groups = _wrap(sentence, width, markers)
+            groups = _wrap(sentence, width, markers, measure)
             record.parts.extend(groups)
             if sentence.translation:
                 record.parts.append(f"\\{markers.translation} {sentence.translation}\n")
@@ -172,7 +198,7 @@ class ToolboxDocument(InterlinearDocument):
             for (_, _, old), (_, _, new) in zip(sentence.slots(), built[-1].slots()):
                 new.confidence = old.confidence
             built[-1].accepted = sentence.accepted
-        return cls([HEADER, "\n"], records, built, markers, language)
+        return cls([HEADER, "\n"], records, built, markers, language, measure)
 
 
 def _marker(line: str) -> str | None:
@@ -181,8 +207,14 @@ def _marker(line: str) -> str | None:
     return line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
 
 
+def _content(line: str) -> str:
+    """A line's text after its marker ("" for a field left empty, as ``\\ft`` often is)."""
+    parts = line.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _read_record(path: str, lines: list[tuple[int, str]], markers: ToolboxMarkers,
-                 sentences: list[Sentence]) -> _Record:
+                 sentences: list[Sentence], measure: ColumnMeasure) -> _Record:
     record = _Record()
     record_id, translation, groups = "", [], []
     group_lines: list[tuple[int, str]] = []
@@ -190,13 +222,18 @@ def _read_record(path: str, lines: list[tuple[int, str]], markers: ToolboxMarker
 
     def close_group() -> None:
         if group_lines:
-            group = _read_group(path, group_lines, markers)
+            group = _read_group(path, group_lines, markers, measure)
             record.parts.append(group)
             groups.append(group)
             group_lines.clear()
 
     for number, line in lines:
         marker = _marker(line)
+        continues_translation = marker is None and last_marker == markers.translation
+        if marker in markers.interlinear or marker in (markers.record, markers.translation) or continues_translation:
+            problem = text_problem(line, "column")   # text that goes into a record: every format must hold it
+            if problem is not None:
+                raise FormatError(path, number, problem)
         if marker is None and last_marker in markers.interlinear and line.strip():
             raise FormatError(path, number, f"text without a marker inside the aligned lines of \\{last_marker}")
         if marker == markers.text:
@@ -209,24 +246,32 @@ def _read_record(path: str, lines: list[tuple[int, str]], markers: ToolboxMarker
             close_group()
             record.parts.append(line)
             if marker == markers.record:
-                record_id = line.split(maxsplit=1)[1].strip() if len(line.split()) > 1 else ""
-            elif marker == markers.translation or (marker is None and last_marker == markers.translation):
-                translation.append(line.split(maxsplit=1)[1] if marker else line)
+                record_id = _content(line).strip()
+            elif marker == markers.translation or continues_translation:
+                translation.append(_content(line) if marker else line)
         if marker is not None:
             last_marker = marker
     close_group()
     if not record_id:
         raise FormatError(path, lines[0][0], f"\\{markers.record} without a record name")
     text = " ".join(" ".join(translation).split()) or None
-    if groups:  # a record without text lines (a header, a note) is kept but has nothing to gloss
+    if any(group.words for group in groups):
+        # a record without text (a header, a note, an empty \tx) is kept but has nothing to gloss
         sentences.append(_sentence(record_id, groups, text))
     return record
 
 
-def _tokens(line: str) -> list[tuple[int, str]]:
-    """``(column, token)`` of the content of one interlinear line (after its marker)."""
+def _tokens(line: str, measure: ColumnMeasure) -> list[tuple[int, str]]:
+    """``(column, token)`` of the content of one interlinear line (after its
+    marker), columns counted by ``measure`` from the start of the line."""
     marker_end = len(line.split(maxsplit=1)[0])
-    return [(m.start(), m.group()) for m in _TOKEN.finditer(line.rstrip("\r\n")) if m.start() >= marker_end]
+    tokens, column, position = [], 0, 0
+    for match in _TOKEN.finditer(line.rstrip("\r\n")):
+        column += measure(line[position:match.start()])
+        position = match.start()
+        if match.start() >= marker_end:
+            tokens.append((column, match.group()))
+    return tokens
 
 
 def _owner(column: int, starts: list[int]) -> int | None:
@@ -251,7 +296,8 @@ def _align(path: str, number: int, marker: str, tokens: list[tuple[int, str]], s
     return cells
 
 
-def _read_group(path: str, lines: list[tuple[int, str]], markers: ToolboxMarkers) -> _Group:
+def _read_group(path: str, lines: list[tuple[int, str]], markers: ToolboxMarkers,
+                measure: ColumnMeasure) -> _Group:
     by_marker: dict[str, tuple[int, str]] = {}
     for number, line in lines:
         marker = _marker(line)
@@ -260,14 +306,19 @@ def _read_group(path: str, lines: list[tuple[int, str]], markers: ToolboxMarkers
         by_marker[marker] = (number, line)
     newline = "\r\n" if lines[0][1].endswith("\r\n") else "\n"
     text_number, text_line = by_marker[markers.text]
-    text_tokens = _tokens(text_line)
+    text_tokens = _tokens(text_line, measure)
     if not text_tokens:
-        raise FormatError(path, text_number, f"empty \\{markers.text} line")
+        for number, line in lines[1:]:
+            if _tokens(line, measure):
+                raise FormatError(path, number, f"\\{_marker(line)} line under an empty \\{markers.text} line")
+        # a record not transcribed yet: nothing to gloss, kept as it is
+        return _Group([line for _, line in lines], [_marker(line) for _, line in lines], [], False, newline)
     word_starts = [column for column, _ in text_tokens]
-    segmented = markers.morphemes in by_marker
+    # an empty morpheme line is an analysis not made yet: the words stand unanalysed
+    morph_tokens = _tokens(by_marker[markers.morphemes][1], measure) if markers.morphemes in by_marker else []
+    segmented = bool(morph_tokens)
     if segmented:
-        number, line = by_marker[markers.morphemes]
-        morph_tokens = _tokens(line)
+        number = by_marker[markers.morphemes][0]
         owners = []
         for column, token in morph_tokens:
             owner = _owner(column, word_starts)
@@ -285,7 +336,7 @@ def _read_group(path: str, lines: list[tuple[int, str]], markers: ToolboxMarkers
         marker = getattr(markers, role)
         if marker in by_marker:
             number, line = by_marker[marker]
-            cells[role] = _align(path, number, marker, _tokens(line), unit_starts, under)
+            cells[role] = _align(path, number, marker, _tokens(line, measure), unit_starts, under)
         else:
             cells[role] = [""] * len(units)
     words = [_GroupWord(token, []) for _, token in text_tokens]
@@ -311,7 +362,8 @@ def _sentence(sentence_id: str, groups: list[_Group], translation: str | None) -
 
 
 def _slot(morph: _Morph) -> GlossSlot:
-    gloss = leipzig_gloss(morph.gloss.strip(AFFIX_MARKERS)) if morph.gloss not in MISSING_GLOSSES else ""
+    bare = morph.gloss.strip(AFFIX_MARKERS)
+    gloss = leipzig_gloss(bare) if bare not in EMPTY_GLOSSES else ""
     if not gloss:
         state = GlossState.EMPTY
     else:
@@ -326,12 +378,14 @@ def _with_affix_markers(gloss: str, form: str) -> str:
     return f"{start}{gloss}{end}"
 
 
-def _render_group(group: _Group, markers: ToolboxMarkers) -> list[str]:
-    """The group's lines re-aligned: every column as wide as its widest cell."""
+def _render_group(group: _Group, markers: ToolboxMarkers, measure: ColumnMeasure) -> list[str]:
+    """The group's lines re-aligned: every column as wide as its widest cell
+    (widths in ``measure``'s columns, so that they line up on screen)."""
     has_guesses = any(m.guess for w in group.words for m in w.morphs)
     order = [m for m in group.markers if m != markers.guess or has_guesses]
     if markers.glosses not in order:
-        order.insert(order.index(markers.morphemes if group.segmented else markers.text) + 1, markers.glosses)
+        order.insert(order.index(markers.morphemes if markers.morphemes in order else markers.text) + 1,
+                     markers.glosses)
     if has_guesses and markers.guess not in order:
         order.insert(order.index(markers.glosses) + 1, markers.guess)
     cells: dict[str, list[str]] = {marker: [] for marker in order}
@@ -340,37 +394,42 @@ def _render_group(group: _Group, markers: ToolboxMarkers) -> list[str]:
     for word in group.words:
         first = len(widths)
         for morph in word.morphs:
-            values = {markers.morphemes: morph.form, markers.glosses: morph.gloss, markers.pos: morph.pos,
-                      markers.guess: GUESS_MARK if morph.guess else ""}
+            # a group without a morpheme line (or with an empty one) gets no morphemes written
+            values = {markers.morphemes: morph.form if group.segmented else "", markers.glosses: morph.gloss,
+                      markers.pos: morph.pos, markers.guess: GUESS_MARK if morph.guess else ""}
             for marker in order:
                 cells[marker].append(values.get(marker, ""))
-            widths.append(max(len(values.get(marker, "")) for marker in order) + 1)
+            widths.append(max(measure(values.get(marker, "")) for marker in order) + 1)
         # a word wider than its morphemes widens its last morpheme column
-        shortfall = len(word.form) + 1 - sum(widths[first:])
+        shortfall = measure(word.form) + 1 - sum(widths[first:])
         if shortfall > 0:
             widths[-1] += shortfall
         spans.append(len(widths) - first)
-    prefix_width = max(len(marker) for marker in order) + 2
+    prefix_width = max(measure(marker) for marker in order) + 2
+
+    def padded(text: str, width: int) -> str:
+        return text + " " * (width - measure(text))
+
     lines = []
     for marker in order:
         if marker == markers.text:
             # a word spans all its morpheme columns
             starts = [sum(spans[:index]) for index in range(len(spans))]
-            body = "".join(word.form.ljust(sum(widths[start:start + span]))
+            body = "".join(padded(word.form, sum(widths[start:start + span]))
                            for word, start, span in zip(group.words, starts, spans))
         else:
-            body = "".join(cell.ljust(width) for cell, width in zip(cells[marker], widths))
-        lines.append((f"\\{marker}".ljust(prefix_width) + body).rstrip() + group.newline)
+            body = "".join(padded(cell, width) for cell, width in zip(cells[marker], widths))
+        lines.append((padded(f"\\{marker}", prefix_width) + body).rstrip() + group.newline)
     return lines
 
 
-def _wrap(sentence: Sentence, width: int, markers: ToolboxMarkers) -> list[_Group]:
+def _wrap(sentence: Sentence, width: int, markers: ToolboxMarkers, measure: ColumnMeasure) -> list[_Group]:
     """New line groups for a sentence, wrapped at about ``width`` columns."""
     groups, current, used = [], [], 0
     for word in sentence.words:
         morphs = [_Morph(slot.form, _with_affix_markers(slot.gloss, slot.form) if word.segmented and slot.gloss
                          else slot.gloss, "", slot.state is GlossState.GUESS) for slot in word.slots]
-        size = max(len(word.form), sum(max(len(m.form), len(m.gloss)) + 1 for m in morphs)) + 1
+        size = max(measure(word.form), sum(max(measure(m.form), measure(m.gloss)) + 1 for m in morphs)) + 1
         if current and used + size > width:
             groups.append(current)
             current, used = [], 0

@@ -3,6 +3,10 @@
 A model directory is self-describing, the Hugging Face way: ``config.json``
 names the ``model_type`` and holds the settings, the parameters sit beside it
 (``model.safetensors`` for neural models), and ``README.md`` is the model card.
+
+Every model glosses a bounded amount at a time, whoever calls it (command
+line, server, benchmark): records in chunks, and a sentence longer than
+:data:`WINDOW_WORDS` words in windows of that many, joined back.
 """
 
 from __future__ import annotations
@@ -11,18 +15,28 @@ import importlib
 import json
 import os
 import re
+import threading
+import weakref
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from ..errors import ModelError
-from ..records import IGTRecord
+from ..records import IGTRecord, words
 
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
 UNKNOWN_GLOSS = "[UNK]"
+#: The most words of one sentence a model reads at once: a longer sentence
+#: is glossed in consecutive windows of this many words and joined back, so
+#: memory and time per sentence stay bounded (no SIGMORPHON 2023 sentence
+#: has more than 53 words: those are glossed whole, as before).
+WINDOW_WORDS = 200
+#: Windows of a long sentence glossed in one turn (see :meth:`Glosser.gloss_with_confidence`).
+WINDOWS_PER_TURN = 4
 #: The multilingual model shipped inside the package (see its README.md for
 #: how it was made); used when no model is named.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "default-model"
@@ -55,10 +69,50 @@ class Glosser(ABC):
     """A model that fills in the gloss line of records."""
 
     model_type: ClassVar[str]
+    #: Records read ahead and glossed in one turn (a model sorts them by length into batches).
+    records_per_chunk: ClassVar[int] = 512
+    #: The longest sentence, in words, glossed whole (see :data:`WINDOW_WORDS`).
+    window_words: ClassVar[int] = WINDOW_WORDS
+
+    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
+        """Gloss records, streaming, with per-morpheme confidences.
+
+        Records go to the model :attr:`records_per_chunk` at a time; one of
+        more than :attr:`window_words` words goes alone, in windows of that
+        many words (:data:`WINDOWS_PER_TURN` per turn), and its outputs are
+        joined back into one. Calls from several threads take turns chunk
+        by chunk, in the order they asked: one long document does not keep
+        the model from a short one.
+        """
+        pending: list[IGTRecord] = []
+        for record in records:
+            if len(_input_words(record)) > self.window_words:
+                yield from self._take_turn(pending)
+                pending = []
+                pieces = _windows(record, self.window_words)
+                outputs = [output for start in range(0, len(pieces), WINDOWS_PER_TURN)
+                           for output in self._take_turn(pieces[start:start + WINDOWS_PER_TURN])]
+                yield _joined(record, outputs)
+                continue
+            pending.append(record)
+            if len(pending) == self.records_per_chunk:
+                yield from self._take_turn(pending)
+                pending = []
+        yield from self._take_turn(pending)
 
     @abstractmethod
-    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
-        """Gloss records, streaming, with per-morpheme confidences."""
+    def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        """Gloss a chunk of records (at most :attr:`records_per_chunk`, none of
+        more than :attr:`window_words` words): one output each, in order."""
+
+    def _take_turn(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        if not records:
+            return []
+        with _turns_of(self):
+            outputs = self._gloss_chunk(records)
+        if len(outputs) != len(records):
+            raise ModelError(f"{type(self).__name__}: {len(outputs)} outputs for {len(records)} records")
+        return outputs
 
     def gloss(self, records: Iterable[IGTRecord]) -> Iterator[IGTRecord]:
         """Gloss records, streaming: each comes back with ``glosses`` filled in."""
@@ -85,6 +139,98 @@ class Glosser(ABC):
             raise ModelError(f"{directory / CONFIG_NAME}: unknown model_type '{model_type}' (known: {known})")
         module, name = MODEL_TYPES[model_type].split(":")
         return getattr(importlib.import_module(module), name)._load(directory, config)
+
+
+def _input_words(record: IGTRecord) -> list[str]:
+    """The words a model reads: those of the segmented line when there is one."""
+    return words(record.segmented_form) if record.segmented_form else record.transcription_words
+
+
+def _windows(record: IGTRecord, size: int) -> list[IGTRecord]:
+    """A long record as consecutive records of at most ``size`` input words
+    each; its other word lines are cut at the same places (in proportion,
+    where they have another number of words). Each keeps the translation."""
+    count = len(_input_words(record))
+    lines = {name: words(getattr(record, name)) for name in ("transcription", "segmentation", "glosses")
+             if getattr(record, name)}
+    pieces = []
+    for start in range(0, count, size):
+        end = min(start + size, count)
+        changes = {}
+        for name, line in lines.items():
+            cut = line[start:end] if len(line) == count else line[start * len(line) // count:end * len(line) // count]
+            changes[name] = " ".join(cut)
+        if not changes.get("transcription"):
+            changes["transcription"] = " ".join(_input_words(record)[start:end])
+        pieces.append(record.replace(**changes))
+    return pieces
+
+
+def _joined(record: IGTRecord, outputs: list[GlossedRecord]) -> GlossedRecord:
+    """The outputs of a record's windows as one output for the record."""
+    changes = {"glosses": " ".join(word for output in outputs for word in output.record.gloss_words)}
+    if not record.segmentation and all(output.record.segmentation for output in outputs):
+        # the model's own segmentation of an unsegmented sentence
+        changes["segmentation"] = " ".join(word for output in outputs for word in output.record.segmentation_words)
+    return GlossedRecord(record.replace(**changes), [c for output in outputs for c in output.confidences],
+                         tuple(repair for output in outputs for repair in output.repairs))
+
+
+class _Turns:
+    """A lock granted in the order it was asked for. (``threading.Lock`` is
+    not fair: a thread that releases it and asks again at once usually gets
+    it back before a thread that has been waiting.)"""
+
+    def __init__(self):
+        self._mutex = threading.Lock()
+        self._busy = False
+        self._waiting: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._mutex:
+            if not self._busy:
+                self._busy = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        try:
+            turn.acquire()  # released by the holder, handing the lock over
+        except BaseException:
+            with self._mutex:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
+                    raise
+            self.__exit__()  # handed over meanwhile: pass it on
+            raise
+
+    def __exit__(self, *exc_info) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._busy = False
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait for their turn."""
+        with self._mutex:
+            return len(self._waiting)
+
+
+_TURNS: weakref.WeakKeyDictionary[Glosser, _Turns] = weakref.WeakKeyDictionary()
+_TURNS_LOCK = threading.Lock()
+
+
+def _turns_of(glosser: Glosser) -> _Turns:
+    """The turns of one model: each glosses one chunk at a time (a neural
+    model already uses every core for one batch, and its internals are kept
+    out of thread races)."""
+    with _TURNS_LOCK:
+        turns = _TURNS.get(glosser)
+        if turns is None:
+            turns = _TURNS[glosser] = _Turns()
+        return turns
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

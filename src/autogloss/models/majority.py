@@ -13,7 +13,7 @@ import json
 import os
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from .. import __version__
@@ -144,12 +144,9 @@ class MajorityGlosser(Glosser):
         output = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented))
         return GlossedRecord(output, confidences)
 
-    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
-        for record in records:
-            if record.segmented_form:
-                yield self._gloss_segmented(record)
-            else:
-                yield self._gloss_words(record)
+    def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
+        return [self._gloss_segmented(record) if record.segmented_form else self._gloss_words(record)
+                for record in records]
 
     # -- saving and loading --------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> None:

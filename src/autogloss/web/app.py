@@ -5,22 +5,31 @@ offline. Documents live in server memory, each under a random id; the
 client never names a file-system path. Models are offered from a list fixed
 at server start and picked by name. Every accepted sentence is appended to
 the corrections log.
+
+The server answers only requests addressed to a name it was started for
+(the ``Host`` header, against DNS rebinding) and refuses requests that change
+anything when another site's page sends them (the ``Origin`` header, against
+cross-site uploads): see :class:`LocalOnly`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
+import logging
 import re
 import shutil
 import tempfile
 import threading
 import uuid
 import zipfile
+import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Form, HTTPException, Path as PathParam, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -50,6 +59,11 @@ UPLOAD_SUFFIXES = {".flextext": None, ".eaf": None, ".sfm": None, ".tbx": None, 
                    ".txt": "sigmorphon", ".jsonl": "jsonl", ".zip": None}
 MAX_DOCUMENTS = 200
 DOCUMENT_ID = r"^[0-9a-f]{32}$"
+#: Host names a server on this machine is always reached by.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+#: Addresses that listen on every interface.
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -60,6 +74,12 @@ class ServerSettings:
     corrections: Path
     max_upload_bytes: int = 5 * 1024 * 1024
     low_confidence: float = 0.5
+    #: Host names the server answers to (the ``Host`` header), lower case.
+    hosts: tuple[str, ...] = LOOPBACK_NAMES
+    #: The port it listens on; when known, ``Host`` and ``Origin`` must name it.
+    port: int | None = None
+    #: Whether any IP address is a name for it (it listens on every interface).
+    any_address: bool = False
 
     @classmethod
     def from_options(cls, specs: list[str], corrections: Path, max_upload_mb: float = 5.0) -> ServerSettings:
@@ -78,6 +98,21 @@ class ServerSettings:
         if not models:
             raise AutoglossError("no model to offer: give --model PATH (the packaged model is not installed)")
         return cls(models, Path(corrections), int(max_upload_mb * 1024 * 1024))
+
+    def listening(self, host: str, port: int) -> ServerSettings:
+        """These settings for a server listening on ``host``:``port``: it also
+        answers to ``host`` (and, on every interface, to this machine's
+        names and any IP address)."""
+        any_address = host in _ANY_ADDRESS
+        names = [*self.hosts]
+        if any_address:
+            import socket
+
+            names += [socket.gethostname().lower(), socket.getfqdn().lower()]
+        else:
+            names.append(host.strip("[]").lower())
+        return replace(self, hosts=tuple(dict.fromkeys(name for name in names if name)), port=port,
+                       any_address=any_address)
 
 
 @dataclass
@@ -131,22 +166,23 @@ class _Store:
 class _Models:
     """Glossers loaded on first use, shared by all requests.
 
-    Each model glosses one document at a time: a neural model already uses
-    every core for one batch, and running several at once on a laptop only
-    makes them all slower (and keeps a model's internals out of thread races).
+    Requests gloss in the threadpool, never on the event loop. A model
+    glosses one chunk of a document at a time, and requests take turns
+    chunk by chunk in the order they came (see ``Glosser.gloss_with_confidence``):
+    a long document does not keep a short one waiting until it is done.
     """
 
     def __init__(self, settings: ServerSettings, preloaded: dict[str, Glosser] | None = None):
         self._settings = settings
-        self._loaded = {name: (glosser, threading.Lock()) for name, glosser in (preloaded or {}).items()}
+        self._loaded = dict(preloaded or {})
         self._lock = threading.Lock()
 
-    def get(self, name: str) -> tuple[Glosser, threading.Lock]:
+    def get(self, name: str) -> Glosser:
         if name not in self._settings.models:
             raise HTTPException(422, f"unknown model '{name}' (offered: {', '.join(self._settings.models)})")
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = (Glosser.from_pretrained(self._settings.models[name]), threading.Lock())
+                self._loaded[name] = Glosser.from_pretrained(self._settings.models[name])
             return self._loaded[name]
 
 
@@ -162,6 +198,7 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
     corrections = CorrectionsLog(settings.corrections)
     static = resources.files("autogloss.web") / "static"
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(LocalOnly, settings=settings)  # added last: runs first
 
     @app.exception_handler(AutoglossError)
     async def _autogloss_error(request: Request, error: AutoglossError) -> JSONResponse:
@@ -203,7 +240,10 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
         if suffix == ".zip":
             scratch = Path(tempfile.mkdtemp(prefix="autogloss-dataset-"))
             try:
-                document = read_document(_unzip_dataset(data, scratch), "cldf")
+                metadata = _unzip_dataset(name, data, scratch)
+                with _reading(name, scratch):
+                    # every file the metadata names must be one of the upload's
+                    document = read_document(metadata, "cldf", root=scratch)
                 return _gloss(document, name, "cldf", model, scratch)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -213,11 +253,10 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
 
     def _gloss(document: InterlinearDocument, name: str, source_format: str, model: str,
                scratch: Path | None = None) -> DocumentView:
-        glosser, in_use = models.get(model)
+        glosser = models.get(model)
         if not document.sentences:
             raise HTTPException(422, "no sentences to gloss")
-        with in_use:
-            summary = fill_document(document, glosser)
+        summary = fill_document(document, glosser)
         view = SummaryView(filled=summary.filled, kept=summary.kept, skipped=summary.skipped)
         key = store.add(_Session(document, name, source_format, model, view, scratch))
         return _view(key, store.get(key), settings)
@@ -279,23 +318,41 @@ def _read_upload(name: str, suffix: str, data: bytes) -> tuple[InterlinearDocume
         if name.endswith("-metadata.json"):
             raise HTTPException(422, "a CLDF dataset is several files: upload it as one .zip")
         path.write_bytes(data)
-        document_format = guess_document_format(path)
-        try:
+        with _reading(name, path):
+            document_format = guess_document_format(path)
             if document_format:
                 document = read_document(path, document_format)
             else:
                 document = RecordDocument.read(path, UPLOAD_SUFFIXES[suffix])
-        except AutoglossError as error:
-            # name the user's file, not the scratch copy
-            raise HTTPException(400, str(error).replace(str(path), name)) from None
         return document, document_format or UPLOAD_SUFFIXES[suffix]
 
 
-def _unzip_dataset(data: bytes, scratch: Path) -> Path:
+@contextlib.contextmanager
+def _reading(name: str, location: Path):
+    """Any failure to read an upload (at ``location``, a server-made copy or
+    folder) becomes a 400 naming the user's file, not the copy."""
+
+    def message(error: BaseException) -> str:
+        text = str(error).replace(f"{location}/", f"{name}: ").replace(str(location), name)
+        return text if text.startswith(name) else f"{name}: {text}"
+
+    try:
+        yield
+    except HTTPException:
+        raise
+    except AutoglossError as error:
+        raise HTTPException(400, message(error)) from None
+    except Exception as error:  # noqa: BLE001
+        # a reader that let a malformed file's own error through: still the file's fault, still a 400
+        logger.warning("upload %s: %s: %s", name, type(error).__name__, error, exc_info=True)
+        raise HTTPException(400, message(f"not readable ({type(error).__name__}: {error})")) from None
+
+
+def _unzip_dataset(name: str, data: bytes, scratch: Path) -> Path:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise HTTPException(400, "the .zip file is not a readable zip archive") from None
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:
+        raise HTTPException(400, f"{name}: not a readable zip archive ({error})") from None
     total = 0
     with archive:
         for member in archive.infolist():
@@ -305,7 +362,17 @@ def _unzip_dataset(data: bytes, scratch: Path) -> Path:
             total += member.file_size
             if total > 50 * 1024 * 1024:
                 raise HTTPException(413, "the zip file unpacks to more than 50 MB")
-        archive.extractall(scratch)
+        for member in archive.infolist():
+            # a member is never unpacked beyond the size it declares (checked above);
+            # one whose data does not match that size or its checksum is refused
+            try:
+                unpacked = Path(archive.extract(member, scratch))
+                if not member.is_dir() and unpacked.stat().st_size != member.file_size:
+                    raise zipfile.BadZipFile(f"it declares {member.file_size:,} bytes but holds "
+                                             f"{unpacked.stat().st_size:,}")
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
+                raise HTTPException(400, f"{name}: zip entry '{member.filename[:200]}' is damaged or "
+                                         f"unreadable ({error})") from None
     found = sorted(scratch.rglob("*-metadata.json"))
     if not found:
         raise HTTPException(422, "the .zip holds no CLDF metadata file (*-metadata.json)")
@@ -414,6 +481,93 @@ class BodyLimit:
         limit = self.limit - 64 * 1024
         response = JSONResponse({"detail": _too_large_message(limit)}, status_code=413)
         await response({"type": "http"}, None, send)
+
+
+class LocalOnly:
+    """ASGI middleware: serves only requests addressed to this server, and
+    refuses requests from another site's page that would change anything.
+
+    ``Host`` must be a name the server was started for (``settings.hosts``,
+    or any IP address when it listens on every interface), with its port
+    when known: a page whose host name an attacker points at 127.0.0.1 (DNS
+    rebinding) sends that name and is answered 400. A request other than
+    GET, HEAD or OPTIONS whose ``Origin`` (lacking it, ``Referer``) is not the
+    server's own is answered 403: a browser sends any page's form posts and
+    multipart uploads to any site without asking it first. Clients that are
+    not browsers send neither header and are served.
+    """
+
+    SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+    def __init__(self, app, settings: ServerSettings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, str] = {}
+        for name, value in scope.get("headers", []):
+            headers.setdefault(name, value.decode("latin-1"))
+        host = headers.get(b"host", "")
+        if self._authority(host, "http") is None:
+            await _refuse(send, 400, self._wrong_host_message(host))
+            return
+        if scope["method"] not in self.SAFE_METHODS:
+            origin = headers.get(b"origin")
+            if origin is None and b"referer" in headers:
+                referer = urlsplit(headers[b"referer"])
+                origin = f"{referer.scheme}://{referer.netloc}"
+            if origin is not None and not self._same_origin(origin, host):
+                await _refuse(send, 403, f"refused: a page of {origin[:100]} may not send requests that change "
+                                         f"anything here; use the editor at http://{host}/")
+                return
+        await self.app(scope, receive, send)
+
+    def _authority(self, authority: str, scheme: str) -> tuple[str, int] | None:
+        """(name, port) of a ``host[:port]`` that names this server, else None."""
+        if not authority or any(c in authority for c in "/@\\?# "):
+            return None
+        try:
+            parsed = urlsplit(f"//{authority}")
+            name, port = (parsed.hostname or "").rstrip("."), parsed.port
+        except ValueError:
+            return None
+        port = port if port is not None else {"http": 80, "https": 443}.get(scheme)
+        if self.settings.port is not None and port != self.settings.port:
+            return None
+        if name in self.settings.hosts or (self.settings.any_address and _is_ip_address(name)):
+            return name, port
+        return None
+
+    def _same_origin(self, origin: str, host: str) -> bool:
+        try:
+            parsed = urlsplit(origin)
+        except ValueError:
+            return False
+        if parsed.scheme not in ("http", "https") or parsed.path not in ("", "/"):
+            return False
+        mine, theirs = self._authority(host, "http"), self._authority(parsed.netloc, parsed.scheme)
+        return theirs is not None and theirs == mine
+
+    def _wrong_host_message(self, host: str) -> str:
+        names = ", ".join(f"[{n}]" if ":" in n else n for n in self.settings.hosts)
+        port = f" (port {self.settings.port})" if self.settings.port is not None else ""
+        return (f"this server answers only to {names}{port}, not to '{host[:100]}': open it by one of those "
+                f"names (another site's page may be trying to reach it)")
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+async def _refuse(send, status: int, message: str) -> None:
+    await JSONResponse({"detail": message}, status_code=status)({"type": "http"}, None, send)
 
 
 __all__ = ["ServerSettings", "create_app"]

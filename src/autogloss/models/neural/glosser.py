@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -58,6 +58,7 @@ def build_vocabularies(records: Iterable[IGTRecord], max_labels: int | None = No
 
 class NeuralGlosser(Glosser):
     model_type = "neural"
+    records_per_chunk = INFERENCE_BATCH * 8
 
     def __init__(self, network: GlossingNetwork, vocabs: Vocabularies, info: dict | None = None,
                  memory: MajorityGlosser | None = None, memory_thresholds: dict[str, float | None] | None = None,
@@ -129,16 +130,6 @@ class NeuralGlosser(Glosser):
     # -- glossing -----------------------------------------------------------------
     def encode(self, records: list[IGTRecord], with_targets: bool = False) -> list[Example]:
         return [encode(record, self.vocabs, with_targets) for record in records]
-
-    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
-        pending: list[IGTRecord] = []
-        for record in records:
-            pending.append(record)
-            if len(pending) == INFERENCE_BATCH * 8:
-                yield from self._gloss_chunk(pending)
-                pending = []
-        if pending:
-            yield from self._gloss_chunk(pending)
 
     @torch.inference_mode()
     def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_directory
 from ...metrics import evaluate_records
 from ...records import IGTRecord
@@ -146,11 +147,25 @@ class _Run:
     def resume(self) -> None:
         if not (self.checkpoint / "state.pt").is_file():
             return
-        saved = torch.load(self.checkpoint / "state.pt", weights_only=False)
-        self.glosser.network.load_state_dict(saved["network"])
-        self.optimiser.load_state_dict(saved["optimiser"])
+        stale = ModelError(f"{self.checkpoint}: the checkpoint of an earlier run on other data or settings "
+                           f"(its vocabularies or network differ from this run's); rerun with --restart "
+                           f"to discard it and train afresh")
+        try:
+            saved = torch.load(self.checkpoint / "state.pt", weights_only=False)
+            state = json.loads((self.checkpoint / "progress.json").read_text(encoding="utf-8"))
+        except Exception as error:  # unpickling fails in many ways; none is recoverable
+            raise ModelError(f"{self.checkpoint}: unreadable checkpoint ({type(error).__name__}: {error}); "
+                             f"rerun with --restart to discard it and train afresh") from None
+        if (saved.get("vocabs") != self.glosser.vocabs.to_json()
+                or saved.get("network_config") != asdict(self.glosser.network.config)):
+            raise stale
+        try:
+            self.glosser.network.load_state_dict(saved["network"])
+            self.optimiser.load_state_dict(saved["optimiser"])
+        except (RuntimeError, ValueError, KeyError):  # a size mismatch
+            raise stale from None
         self.best_network = saved.get("best_network")
-        self.state = json.loads((self.checkpoint / "progress.json").read_text(encoding="utf-8"))
+        self.state = state
         self.started = time.perf_counter() - self.state["seconds"]
         if self.progress:
             where = f" step {self.state['step']}" if self.state["step"] else ""
@@ -223,6 +238,8 @@ def fit(
     """
     torch.manual_seed(settings.seed)
     examples = [e for e in glosser.encode(train, with_targets=True) if any(e.targets)]
+    if not examples:
+        raise AutoglossError("no training record has a gloss to learn")
     optimiser = torch.optim.AdamW(glosser.network.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
     run = _Run(glosser, optimiser, Path(checkpoint), settings, progress)
@@ -276,6 +293,7 @@ def train_glosser(
     memory: bool = True,
     extra_info: dict | None = None,
     keep_only_used_labels: bool = False,
+    restart: bool = False,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -284,9 +302,15 @@ def train_glosser(
     leaves saving to the caller. ``keep_only_used_labels`` drops, before
     fine-tuning, every gloss label ``train`` does not use (see
     :meth:`NeuralGlosser.keep_only_labels`): the model then trains about
-    1.5 times and glosses several times faster.
+    1.5 times and glosses several times faster. ``restart`` discards the
+    checkpoint of an earlier run instead of resuming from it; a checkpoint
+    made from other data or settings raises :class:`ModelError`.
     """
     model_dir = Path(model_dir)
+    if not any(record.has_glosses for record in train):
+        raise AutoglossError(f"{description or 'the training data'}: no glossed record to train on")
+    if restart:
+        shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
     if base is None:
         glosser = NeuralGlosser.create(train, max_labels=max_labels, max_forms=max_forms, **(network_options or {}))
         origin = "random (trained from scratch)"

@@ -17,7 +17,6 @@ import codecs
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -180,6 +179,9 @@ class Seq2SeqGlosser(Glosser):
     """A byte-level encoder-decoder that writes the gloss line from the GlossLM prompt."""
 
     model_type = "seq2seq"
+    records_per_chunk = RECORDS_PER_CHUNK
+    # a prompt is cut at max_input_bytes (1,024 by default): a window of a long sentence should fit
+    window_words = 64
 
     def __init__(self, model, settings: GenerationSettings | None = None, info: dict | None = None,
                  base_model: str | None = None, source: str | None = None):
@@ -234,16 +236,6 @@ class Seq2SeqGlosser(Glosser):
         return cls(load_hf_model(directory), settings, saved.get("info"), source=str(directory.resolve()))
 
     # -- glossing ---------------------------------------------------------------------------
-    def gloss_with_confidence(self, records: Iterable[IGTRecord]) -> Iterator[GlossedRecord]:
-        pending: list[IGTRecord] = []
-        for record in records:
-            pending.append(record)
-            if len(pending) == RECORDS_PER_CHUNK:
-                yield from self._gloss_chunk(pending)
-                pending = []
-        if pending:
-            yield from self._gloss_chunk(pending)
-
     def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
         """Batches of similar length (less padding), results in input order."""
         order = sorted(range(len(records)), key=lambda i: len(build_prompt(records[i]).encode("utf-8")))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from ...errors import AutoglossError
+from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_write
 from ...metrics import evaluate_records
 from ...records import IGTRecord
@@ -264,6 +264,7 @@ def train_seq2seq(
     progress: Callable[[str], None] | None = None,
     save: bool = True,
     extra_info: dict | None = None,
+    restart: bool = False,
 ) -> Seq2SeqGlosser:
     """Train a seq2seq glosser and save it to ``model_dir`` (first process only).
 
@@ -271,6 +272,8 @@ def train_seq2seq(
     :func:`new_t5`); otherwise ``base`` is fine-tuned, entirely or, with
     ``settings.lora``, through a LoRA adapter that is saved on its own with a
     reference to the base. Without dev records the last state is kept.
+    ``restart`` discards the checkpoints of an earlier run instead of
+    resuming from them; one made for another model raises :class:`ModelError`.
     """
     from transformers import EarlyStoppingCallback, Seq2SeqTrainer
     from transformers.trainer_callback import PrinterCallback
@@ -308,7 +311,13 @@ def train_seq2seq(
     max_generation = glosser.settings.max_new_tokens([prompt_input(r) for r in dev]) + 1 if dev else 64
     checkpoints = checkpoint_dir(model_dir)
     arguments = _training_arguments(settings, checkpoints, steps_per_epoch, bool(dev), max_generation)
-    resume_from = last_complete_checkpoint(checkpoints)
+    if restart:
+        # every process starts afresh; only the first one, which writes the checkpoints, deletes them
+        if os.environ.get("RANK", "0") == "0":
+            shutil.rmtree(checkpoints, ignore_errors=True)
+        resume_from = None
+    else:
+        resume_from = last_complete_checkpoint(checkpoints)
     Clock = _callback_classes()
     clock = Clock(settings.max_minutes, settings.checkpoint_minutes, _spent_seconds(resume_from), progress)
     callbacks = [clock]
@@ -328,8 +337,9 @@ def train_seq2seq(
     except RuntimeError as error:
         if resume_from is None or "size mismatch" not in str(error):
             raise
-        raise AutoglossError(f"{resume_from}: this checkpoint is of a different model; delete {checkpoints} "
-                             f"to start afresh") from None
+        raise ModelError(f"{checkpoints}: the checkpoint of an earlier run of another model or settings "
+                         f"({resume_from.name} does not fit this model); rerun with --restart to discard it "
+                         f"and train afresh") from None
     glosser.model = trainer.model
     glosser.model.eval()
     state = trainer.state
