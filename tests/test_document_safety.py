@@ -357,3 +357,37 @@ def test_new_toolbox_files_are_aligned_on_screen_in_any_script(tmp_path, words, 
         assert [column for column, _ in _token_columns(lines["\\ge"])] == morphemes
         assert {column for column, _ in _token_columns(lines["\\tx"])} <= set(morphemes)
     assert ToolboxDocument.read(path).records()[0].glosses == glosses
+
+
+def test_a_sentence_glossed_in_part_keeps_its_gap_in_json_lines_and_is_not_trained_on(tmp_path):
+    path = tmp_path / "mixed.flextext"
+    FlexTextDocument.from_sentences(_mixed_sentences()).write(path)
+    done = run_cli("convert", path, tmp_path / "mixed.jsonl")
+    assert done.returncode == 0, done.stderr
+    back = read_training_records(tmp_path / "mixed.jsonl")
+    # JSON lines holds no gloss states: the guess of s3 reads as a gloss, but the
+    # gap of s4 is marked as a gap, and s5 has no glosses at all
+    assert [r.transcription for r in back.records] == ["Ixiw raład boqno", "Žek’a xabar bayrno", "Ixiw žek’u boqno"]
+    assert back.partial == 1 and back.unglossed == 1
+    done = run_cli("convert", tmp_path / "mixed.jsonl", tmp_path / "again.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "again.jsonl").read_text(encoding="utf-8") == (tmp_path / "mixed.jsonl").read_text(encoding="utf-8")
+
+
+def test_a_guess_item_inside_a_human_approved_flex_analysis_is_locked_with_it(tmp_path):
+    # FLEx may keep an item's old guess status inside an analysis a person approved
+    # afterwards: the approval covers the whole analysis (issue 15, item 1)
+    text = FLEXTEXT.replace('<item type="gls" lang="en">open sea</item>',
+                            '<item type="gls" lang="en" analysisStatus="guessByStatisticalAnalysis">open sea</item>')
+    assert text != FLEXTEXT
+    path = tmp_path / "approved.flextext"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path)
+    slot = next(slot for sentence in document.sentences for _, _, slot in sentence.slots() if slot.form == "raład")
+    assert slot.state is GlossState.GUESS and slot.locked and not slot.editable
+    glosser = MajorityGlosser({"raład": ("SEA.GUESS", 1.0)}, {"raład": ("SEA.GUESS", 1.0)}, {})
+    summary = fill_document(document, glosser, overwrite_guesses=True)
+    document.write(tmp_path / "out.flextext")
+    assert "open sea" in (tmp_path / "out.flextext").read_text(encoding="utf-8")
+    assert "SEA.GUESS" not in (tmp_path / "out.flextext").read_text(encoding="utf-8")
+    assert summary.overwritten == 0

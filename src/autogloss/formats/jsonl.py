@@ -23,6 +23,10 @@ def record_to_json(record: IGTRecord, confidences: list[list[float]] | None = No
     data = {"id": record.id, **{name: getattr(record, name) for name in _TEXT_FIELDS},
             "language": record.language.name, "iso639_3": record.language.iso639_3,
             "glottocode": record.language.glottocode, "is_segmented": record.is_segmented}
+    if record.glosses_partial:
+        # glossed in part: each "?" morpheme stands for a gloss nobody gave yet,
+        # and the record is never training data (read back as it was written)
+        data["glosses_partial"] = True
     if confidences is not None:
         data["confidence"] = confidences
     return data
@@ -72,10 +76,13 @@ def _record(data: object, path: str, number: int) -> IGTRecord:
     is_segmented = data.get("is_segmented")
     if is_segmented is not None and not isinstance(is_segmented, bool):
         raise FormatError(path, number, "field 'is_segmented' must be true, false or null")
+    partial = data.get("glosses_partial", False)
+    if not isinstance(partial, bool):
+        raise FormatError(path, number, "field 'glosses_partial' must be true or false")
     language = Language(_text_field(data, "language", path, number, "a string (the language's name)"),
                         _text_field(data, "iso639_3", path, number), _text_field(data, "glottocode", path, number))
     return IGTRecord(id=_record_id(data, path, number), language=language, is_segmented=is_segmented,
-                     origin=f"{path}:{number}", **values)
+                     glosses_partial=partial, origin=f"{path}:{number}", **values)
 
 
 def parse_json_line(line: str, path: str, number: int) -> object:

@@ -206,7 +206,9 @@ def _slot(owner: etree._Element, form: str, gloss_lang: str, analysis_status: st
         state = GlossState.GUESS
     else:
         state = GlossState.HUMAN
-    return GlossSlot(form, gloss, state, locked=locked and state is GlossState.EMPTY, handle=owner)
+    # a human-approved analysis is locked whole: its empty slots and any item
+    # inside it marked a guess stay as the person approved them
+    return GlossSlot(form, gloss, state, locked=locked and state is not GlossState.HUMAN, handle=owner)
 
 
 def _new_item(owner: etree._Element, item_type: str, lang: str) -> etree._Element:
