@@ -122,3 +122,15 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m autogloss`` as a user would, capturing its output."""
     return subprocess.run([sys.executable, "-m", "autogloss", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    """A majority-baseline model of the Tsez sentences above (fast to train)."""
+    from autogloss.formats.sigmorphon import read_sigmorphon
+    from autogloss.models import MajorityGlosser
+
+    train = tmp_path / "train.txt"
+    train.write_text(TRAIN, encoding="utf-8")
+    MajorityGlosser.train(read_sigmorphon(train)).save_pretrained(tmp_path / "tsez")
+    return tmp_path / "tsez"

@@ -10,21 +10,10 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from autogloss.corrections import read_corrections  # noqa: E402
-from autogloss.formats.sigmorphon import read_sigmorphon  # noqa: E402
 from autogloss.interlinear.flextext import FlexTextDocument  # noqa: E402
-from autogloss.models import MajorityGlosser  # noqa: E402
 from autogloss.web import ServerSettings, create_app  # noqa: E402
 
-from conftest import TRAIN  # noqa: E402
 from interlinear_fixtures import FLEXTEXT  # noqa: E402
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    train = tmp_path / "train.txt"
-    train.write_text(TRAIN, encoding="utf-8")
-    MajorityGlosser.train(read_sigmorphon(train)).save_pretrained(tmp_path / "tsez")
-    return tmp_path / "tsez"
 
 
 @pytest.fixture

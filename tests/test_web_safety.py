@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from autogloss.formats import write_records  # noqa: E402
 from autogloss.formats.sigmorphon import read_sigmorphon  # noqa: E402
-from autogloss.models import MajorityGlosser  # noqa: E402
 from autogloss.records import IGTRecord  # noqa: E402
 from autogloss.web import ServerSettings, create_app  # noqa: E402
 from autogloss.web import app as web_app  # noqa: E402
@@ -29,14 +28,6 @@ from interlinear_fixtures import FLEXTEXT  # noqa: E402
 
 SECRET = "Secretword xabar boqno."
 SECRET_CSV = f"ID,Language_ID,Primary_Text,Analyzed_Word,Gloss\nleak,ddo,{SECRET},,\n"
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    train = tmp_path / "train.txt"
-    train.write_text(TRAIN, encoding="utf-8")
-    MajorityGlosser.train(read_sigmorphon(train)).save_pretrained(tmp_path / "tsez")
-    return tmp_path / "tsez"
 
 
 def _settings(tmp_path, model_dir, **options):
