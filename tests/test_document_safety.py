@@ -2,6 +2,8 @@
 columns on screen, a person's ``?`` is a gloss, and odd but valid files
 (empty fields, other time slot ids, bad bytes) read or fail with a message."""
 
+import subprocess
+import sys
 import unicodedata
 
 import pytest
@@ -391,3 +393,15 @@ def test_a_guess_item_inside_a_human_approved_flex_analysis_is_locked_with_it(tm
     assert "open sea" in (tmp_path / "out.flextext").read_text(encoding="utf-8")
     assert "SEA.GUESS" not in (tmp_path / "out.flextext").read_text(encoding="utf-8")
     assert summary.overwritten == 0
+
+
+def test_a_document_on_standard_input_is_not_trained_on_as_if_every_gloss_were_a_persons(tmp_path):
+    path = tmp_path / "mixed.flextext"
+    FlexTextDocument.from_sentences(_mixed_sentences()).write(path)
+    with open(path, "rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "autogloss", "train", "--arch", "majority", "--train", "-",
+                               "--format", "flextext", "--out", tmp_path / "model"],
+                              stdin=stdin, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "standard input: give the flextext file by its path" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "model").exists()

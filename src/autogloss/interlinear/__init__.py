@@ -125,13 +125,19 @@ def read_training_records(path: str | os.PathLike, format: str | None = None, *,
     unglossed records are left out. ``options`` are the document's layout
     (Toolbox markers, ELAN tiers).
     """
+    from ..fileio import is_stdio, is_stream
     from ..formats import guess_format, read_records
 
     format = format or guess_format(path)
     if format == "cldf":   # a dataset, not a bare examples.csv
         is_document = Path(path).is_dir() or Path(path).suffix.lower() == ".json"
-    else:                  # standard input or a pipe is read as records
-        is_document = format in DOCUMENT_FORMATS and Path(path).is_file()
+    else:
+        is_document = format in DOCUMENT_FORMATS
+        if is_document and is_stream(path):
+            # read as records, a stream would lose the gloss states that keep guesses out
+            shown = "standard input" if is_stdio(path) else os.fspath(path)
+            raise AutoglossError(f"{shown}: give the {format} file by its path to train on it "
+                                 f"(its gloss states, which keep machine guesses out, are read from the file)")
     if is_document:
         return training_records(read_document(path, format, **options))
     reading = {} if format == "parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
