@@ -14,7 +14,8 @@ from lxml import etree
 from autogloss.corrections import CorrectionsLog, training_corrections
 from autogloss.errors import FormatError
 from autogloss.formats.sigmorphon import format_record, read_sigmorphon
-from autogloss.interlinear import (GlossSlot, GlossState, Sentence, Word, document_class, fill_document,
+from autogloss.glossing import fill_document
+from autogloss.interlinear import (GlossSlot, GlossState, Sentence, Word, document_class,
                                    read_document, read_training_records, write_document)
 from autogloss.interlinear.elan import ElanDocument
 from autogloss.interlinear.flextext import FlexTextDocument

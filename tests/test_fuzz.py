@@ -34,7 +34,8 @@ from autogloss.formats import read_records, write_records
 from autogloss.formats.jsonl import write_jsonl
 from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.formats.store import SCHEMA, write_store
-from autogloss.interlinear import fill_document, read_document, write_document
+from autogloss.glossing import fill_document
+from autogloss.interlinear import read_document, write_document
 from autogloss.models import MajorityGlosser
 from autogloss.records import IGTRecord
 

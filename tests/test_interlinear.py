@@ -9,14 +9,15 @@ from lxml import etree
 
 from autogloss.formats import read_records, write_records
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.interlinear import GlossState, ProtectedGlossError, fill_document, read_document, write_document
+from autogloss.glossing import fill_document
+from autogloss.interlinear import GlossState, ProtectedGlossError, read_document, write_document
 from autogloss.interlinear.cldf import GUESS_COLUMN, CldfDocument
 from autogloss.interlinear.elan import ElanDocument, ElanTiers
 from autogloss.interlinear.flextext import FlexTextDocument
 from autogloss.interlinear.toolbox import ToolboxDocument, ToolboxMarkers
 from autogloss.errors import FormatError
 from autogloss.models import MajorityGlosser
-from autogloss.models.base import UNKNOWN_GLOSS
+from autogloss.records import UNKNOWN_GLOSS
 
 from conftest import TRAIN, run_cli
 from interlinear_fixtures import ELAN, FLEXTEXT, TOOLBOX
@@ -372,7 +373,7 @@ def test_gloss_command_on_interlinear_files(flextext, toolbox, eaf, tmp_path):
 def test_fill_never_writes_protected_slots_even_when_the_model_disagrees(flextext):
     class Contrarian(MajorityGlosser):
         def gloss_with_confidence(self, records):
-            from autogloss.models.base import GlossedRecord
+            from autogloss.records import GlossedRecord
             for record in records:
                 words = (record.segmentation or record.transcription).split()
                 glosses = " ".join("-".join("NO" for _ in w.replace("=", "-").split("-")) for w in words)
@@ -437,7 +438,7 @@ class _EchoGlosser(MajorityGlosser):
         super().__init__({}, {}, {})
 
     def gloss_with_confidence(self, records):
-        from autogloss.models.base import GlossedRecord
+        from autogloss.records import GlossedRecord
         from autogloss.records import word_morphemes, words
 
         for record in records:

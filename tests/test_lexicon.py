@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from autogloss.models import load_glosser
-from autogloss.models.base import GlossedRecord
+from autogloss.records import GlossedRecord
 from autogloss.models.lexicon import (LexiconSettings, fill_unseen_stems, induce_lexicon, metalanguage_code,
                                       translation_lemmas)
 from autogloss.models.neural import NeuralGlosser, TrainingSettings, train_glosser

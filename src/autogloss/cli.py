@@ -636,7 +636,8 @@ def _load_glosser(model_dir: str | None, backend: str, beams: int | None, lexico
 
 def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, output_format: str | None,
                        overwrite_guesses: bool, toolbox_markers: str | None, elan_tiers: str | None) -> None:
-    from .interlinear import format_options, gloss_document_file, output_format_for
+    from .glossing import gloss_document_file
+    from .interlinear import format_options, output_format_for
 
     output_format = output_format or output_format_for(output, input_format)
     with err.status("glossing"):

@@ -12,6 +12,9 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+#: The gloss a model gives a morpheme or word it has nothing for; never
+#: written into a document (see :mod:`autogloss.glossing`).
+UNKNOWN_GLOSS = "[UNK]"
 #: Leipzig Glossing Rules boundary markers inside a word (rule 2).
 MORPHEME_BOUNDARIES = "-="
 _BOUNDARY_SPLIT = re.compile(f"[{re.escape(MORPHEME_BOUNDARIES)}]")
@@ -135,6 +138,18 @@ class IGTRecord:
     def alignment_problems(self) -> list[AlignmentProblem]:
         """Leipzig rule 1 and 2 violations of this record (see :func:`check_alignment`)."""
         return check_alignment(self)
+
+
+@dataclass(frozen=True)
+class GlossedRecord:
+    """A model's output for one input record: the record with its glosses
+    filled in, and one confidence in [0, 1] per gloss morpheme. ``repairs``
+    says what was changed to align a free-text output with the input (empty
+    when nothing was)."""
+
+    record: IGTRecord
+    confidences: list[list[float]]
+    repairs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

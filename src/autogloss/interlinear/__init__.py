@@ -1,7 +1,6 @@
 """Interlinear documents (FLEx, Toolbox, ELAN, CLDF): read, fill empty glosses, write back.
 
 :func:`read_document` picks the format from a name or the path;
-:func:`gloss_document_file` is what ``autogloss gloss`` does with such files;
 :func:`read_training_records` is what ``autogloss train`` learns from.
 """
 
@@ -16,7 +15,6 @@ from ..records import IGTRecord
 from .document import (GlossSlot, GlossState, InterlinearDocument, ProtectedGlossError, Sentence,
                        TrainingSelection, Word, count_states, leipzig_gloss, select_training_records,
                        sentence_from_record, training_records)
-from .fill import FillSummary, fill_document
 
 DOCUMENT_FORMATS = ("flextext", "toolbox", "elan", "cldf")
 _BY_SUFFIX = {".flextext": "flextext", ".eaf": "elan", ".sfm": "toolbox", ".tbx": "toolbox",
@@ -148,21 +146,10 @@ def documents_from_records(records: Iterable[IGTRecord], format: str, **options)
     return document_class(format).from_records(records, **options)
 
 
-def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glosser, *,
-                        input_format: str | None = None, output_format: str | None = None,
-                        overwrite_guesses: bool = False, input_options: dict | None = None,
-                        output_options: dict | None = None) -> FillSummary:
-    """Read an interlinear file, fill its empty glosses, write the result."""
-    document = read_document(input, input_format, **(input_options or {}))
-    summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
-    write_document(document, output, output_format, **(output_options or {}))
-    return summary
-
-
 __all__ = [
-    "DOCUMENT_FORMATS", "FillSummary", "GlossSlot", "GlossState", "InterlinearDocument", "ProtectedGlossError",
+    "DOCUMENT_FORMATS", "GlossSlot", "GlossState", "InterlinearDocument", "ProtectedGlossError",
     "Sentence", "TrainingSelection", "Word", "count_states", "document_class", "documents_from_records",
-    "fill_document", "format_options", "gloss_document_file", "output_format_for", "guess_document_format",
+    "format_options", "output_format_for", "guess_document_format",
     "leipzig_gloss", "read_document", "read_training_records", "select_training_records", "sentence_from_record",
     "training_records", "write_document",
 ]

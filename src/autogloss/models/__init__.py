@@ -1,6 +1,7 @@
 """Glossing models, one module per model family, behind one :class:`Glosser` interface."""
 
-from .base import GlossedRecord, Glosser, UNKNOWN_GLOSS, load_backend
+from ..records import UNKNOWN_GLOSS, GlossedRecord
+from .base import Glosser, load_backend
 from .majority import MajorityGlosser
 
 load_glosser = Glosser.from_pretrained

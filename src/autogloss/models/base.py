@@ -20,16 +20,14 @@ import weakref
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from ..errors import ModelError
-from ..records import IGTRecord, words
+from ..records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, words
 
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
-UNKNOWN_GLOSS = "[UNK]"
 #: The most words of one sentence a model reads at once: a longer sentence
 #: is glossed in consecutive windows of this many words and joined back, so
 #: memory and time per sentence stay bounded (no SIGMORPHON 2023 sentence
@@ -51,18 +49,6 @@ MODEL_TYPES = {
     "seq2seq": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
     "t5": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
 }
-
-
-@dataclass(frozen=True)
-class GlossedRecord:
-    """A model's output for one input record: the record with its glosses
-    filled in, and one confidence in [0, 1] per gloss morpheme. ``repairs``
-    says what was changed to align a free-text output with the input (empty
-    when nothing was)."""
-
-    record: IGTRecord
-    confidences: list[list[float]]
-    repairs: tuple[str, ...] = ()
 
 
 class Glosser(ABC):

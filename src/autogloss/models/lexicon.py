@@ -26,8 +26,7 @@ from functools import lru_cache
 from simplemma import LanguageDetector, Lemmatizer
 from simplemma.strategies import DefaultDictionaryFactory, DefaultStrategy
 
-from ..records import IGTRecord, words
-from .base import GlossedRecord
+from ..records import GlossedRecord, IGTRecord, words
 from .majority import backoff_key, split_keep_boundaries
 
 # Metalanguage names and ISO 639-3 codes, as records give them, to simplemma's codes.

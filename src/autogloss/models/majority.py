@@ -18,8 +18,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..fileio import atomic_directory
-from ..records import IGTRecord, words, word_morphemes
-from .base import CARD_NAME, CONFIG_NAME, GlossedRecord, Glosser, UNKNOWN_GLOSS, read_json_part
+from ..records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, words, word_morphemes
+from .base import CARD_NAME, CONFIG_NAME, Glosser, read_json_part
 
 TABLES_NAME = "majority_tables.json"
 Table = dict[str, tuple[str, float]]  # key -> (most frequent value, its relative frequency)

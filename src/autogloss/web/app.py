@@ -38,7 +38,8 @@ from fastapi.staticfiles import StaticFiles
 
 from ..corrections import CorrectionsLog
 from ..errors import AutoglossError
-from ..interlinear import (GlossState, InterlinearDocument, ProtectedGlossError, fill_document,
+from ..glossing import fill_document
+from ..interlinear import (GlossState, InterlinearDocument, ProtectedGlossError,
                            guess_document_format, read_document, write_document)
 from ..interlinear.document import RecordDocument
 from ..models.base import DEFAULT_MODEL_DIR, CONFIG_NAME, Glosser

@@ -22,8 +22,8 @@ from safetensors.torch import load_file, save_file
 from ... import __version__
 from ...errors import ModelError
 from ...fileio import atomic_directory
-from ...records import IGTRecord
-from ..base import CARD_NAME, CONFIG_NAME, UNKNOWN_GLOSS, GlossedRecord, Glosser, read_json_part
+from ...records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord
+from ..base import CARD_NAME, CONFIG_NAME, Glosser, read_json_part
 from ..lexicon import LexiconSettings, fill_unseen_stems
 from ..majority import MajorityGlosser, split_keep_boundaries
 from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, form_key, input_words, language_key,

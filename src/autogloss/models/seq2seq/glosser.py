@@ -25,8 +25,8 @@ import torch
 from ... import __version__
 from ...errors import ModelError
 from ...fileio import atomic_directory
-from ...records import IGTRecord, word_morphemes
-from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, GlossedRecord, Glosser, read_json_object
+from ...records import GlossedRecord, IGTRecord, word_morphemes
+from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, Glosser, read_json_object
 from .prompt import PromptInput, align_glosses, build_prompt, prompt_input
 
 SETTINGS_NAME = "autogloss.json"

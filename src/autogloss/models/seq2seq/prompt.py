@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...records import IGTRecord, word_morphemes
-from ..base import UNKNOWN_GLOSS
+from ...records import UNKNOWN_GLOSS, IGTRecord, word_morphemes
 from ..majority import split_keep_boundaries
 
 UNKNOWN_LANGUAGE = "an unknown language"

@@ -8,11 +8,12 @@ glosses line up with the slots one to one.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from ..models.base import GlossedRecord, Glosser, UNKNOWN_GLOSS
-from ..records import word_morphemes, words
-from .document import GlossSlot, GlossState, InterlinearDocument, Sentence, affixed_forms
+from .interlinear.document import GlossSlot, GlossState, InterlinearDocument, Sentence, affixed_forms
+from .models.base import Glosser
+from .records import UNKNOWN_GLOSS, GlossedRecord, word_morphemes, words
 
 
 @dataclass
@@ -130,3 +131,16 @@ def _predicted(sentence: Sentence, result: GlossedRecord | None, gloss_words: li
     if not gloss or UNKNOWN_GLOSS in gloss:
         return None
     return gloss, float(confidence)
+
+
+def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glosser, *,
+                        input_format: str | None = None, output_format: str | None = None,
+                        overwrite_guesses: bool = False, input_options: dict | None = None,
+                        output_options: dict | None = None) -> FillSummary:
+    """Read an interlinear file, fill its empty glosses, write the result."""
+    from .interlinear import read_document, write_document
+
+    document = read_document(input, input_format, **(input_options or {}))
+    summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
+    write_document(document, output, output_format, **(output_options or {}))
+    return summary
