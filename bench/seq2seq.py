@@ -87,7 +87,8 @@ def prepared_task(data_dir: Path, iso: str, track: int) -> TaskData:
 
 def train_tasks(args: argparse.Namespace, data_dir: Path) -> list[TaskResult]:
     from autogloss.models.seq2seq.glosser import GenerationSettings
-    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, seq2seq_trainer
+    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings
+    from autogloss.sharedtask import seq2seq_trainer
 
     model_options = {"d_model": args.d_model, "layers": args.layers, "decoder_layers": args.decoder_layers,
                      "heads": args.heads}
@@ -164,13 +165,13 @@ def neural_for_probe(args: argparse.Namespace, data_dir: Path):
     model, else one trained from scratch for ``--neural-minutes`` on the
     first language's track 1 training data (its network is the same size,
     so its speed is the same)."""
-    from autogloss.models import load_glosser
-    from autogloss.models.base import DEFAULT_MODEL_DIR
+    from autogloss.models import load_model
+    from autogloss.models.loading import DEFAULT_MODEL_DIR
     from autogloss.models.neural import TrainingSettings, train_glosser
 
     if args.neural_model is not None or DEFAULT_MODEL_DIR.is_dir():
         name = args.neural_model or DEFAULT_MODEL_DIR
-        return load_glosser(name), f"neural ({Path(name).name})"
+        return load_model(name), f"neural ({Path(name).name})"
     iso = args.language[0]
     task = load_task(data_dir, iso, 1)
     with tempfile.TemporaryDirectory() as work:

@@ -38,7 +38,7 @@ import torch
 from autogloss.corpus.sources import SHARED_TASK_LANGUAGES
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
-from autogloss.models.base import DEFAULT_MODEL_DIR
+from autogloss.models.loading import DEFAULT_MODEL_DIR
 from autogloss.sharedtask import (TRACKS, load_task, majority_trainer, neural_trainer, results_table,
                                   run_shared_task, score_task)
 

@@ -21,7 +21,7 @@ import torch
 
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
-from autogloss.models import load_glosser
+from autogloss.models import load_model
 from autogloss.sharedtask import load_task
 
 from .machine import machine_description, today
@@ -53,7 +53,7 @@ def main() -> None:
     for folder in sorted(p for p in args.models.iterdir() if MODEL_FOLDER.match(p.name)):
         match = MODEL_FOLDER.match(folder.name)
         task = load_task(data_dir, match["iso"], int(match["track"]))
-        glosser = load_glosser(folder)
+        glosser = load_model(folder)
         speeds = []
         for threads in args.threads:
             torch.set_num_threads(threads)

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from autogloss.errors import FormatError
-from autogloss.formats import write_records
-from autogloss.interlinear import read_document
+from autogloss.formats import read_document, write_records
 from autogloss.interlinear.cldf import CldfDocument
 from autogloss.records import IGTRecord
 

@@ -13,15 +13,15 @@ from lxml import etree
 
 from autogloss.corrections import CorrectionsLog, training_corrections
 from autogloss.errors import FormatError
+from autogloss.formats import document_class, read_document, read_training_records, write_document
 from autogloss.formats.sigmorphon import format_record, read_sigmorphon
 from autogloss.glossing import fill_document
-from autogloss.interlinear import (GlossSlot, GlossState, Sentence, Word, document_class,
-                                   read_document, read_training_records, write_document)
+from autogloss.interlinear import GlossSlot, GlossState, Sentence, Word
 from autogloss.interlinear.elan import ElanDocument
 from autogloss.interlinear.flextext import FlexTextDocument
 from autogloss.interlinear.toolbox import ToolboxDocument
 from autogloss.models import MajorityGlosser
-from autogloss.models.base import Glosser
+from autogloss.models import load_model
 from autogloss.records import IGTRecord
 
 from conftest import TRAIN, run_cli
@@ -106,14 +106,14 @@ def test_train_command_learns_no_guess_and_no_empty_gloss_from_a_flextext(tmp_pa
     assert ("training data: 2 sentence(s) glossed by a person; left out 1 with machine guesses, "
             "1 with empty glosses, 1 without glosses") in done.stderr
     assert "trained on 2 glossed sentences" in done.stdout
-    labels = _labels(Glosser.from_pretrained(tmp_path / "majority"))
+    labels = _labels(load_model(tmp_path / "majority"))
     assert "?" not in labels and GUESS not in labels and "story" in labels
 
     done = run_cli("train", "--arch", "neural", "--train", path, "--out", tmp_path / "neural", "--epochs", "1",
                    "--hidden", "16", "--batch-size", "2")
     assert done.returncode == 0, done.stderr
     assert "left out 1 with machine guesses, 1 with empty glosses, 1 without glosses" in done.stderr
-    neural = Glosser.from_pretrained(tmp_path / "neural")
+    neural = load_model(tmp_path / "neural")
     labels = set(neural.vocabs.labels.itos) | _labels(neural.memory)
     assert "?" not in labels and GUESS not in labels and "story" in labels
 
@@ -149,7 +149,7 @@ def test_corrections_with_an_empty_gloss_are_not_trained_on(tmp_path):
                    "--out", tmp_path / "tuned", "--epochs", "1")
     assert done.returncode == 0, done.stderr
     assert f"1 corrected sentences from {log.path} (left out 1 with empty glosses)" in done.stderr
-    tuned = Glosser.from_pretrained(tmp_path / "tuned")
+    tuned = load_model(tmp_path / "tuned")
     assert "?" not in set(tuned.vocabs.labels.itos) | _labels(tuned.memory)
 
 

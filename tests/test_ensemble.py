@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from autogloss.errors import ModelError
-from autogloss.models import load_glosser
+from autogloss.models import load_model
 from autogloss.models.neural import EnsembleGlosser, NeuralGlosser, TrainingSettings, train_glosser
 from autogloss.models.neural.glosser import _select_rows
 from autogloss.models.neural.vocab import Vocabulary
@@ -72,7 +72,7 @@ def test_an_ensemble_of_two_models_is_aligned_and_round_trips(data, tmp_path):
     assert config["model_type"] == "neural-ensemble" and config["members"] == ["member-1", "member-2"]
     assert (tmp_path / "ensemble" / "member-2" / "model.safetensors").is_file()
     assert "fine-tuned" in (tmp_path / "ensemble" / "README.md").read_text()
-    loaded = load_glosser(tmp_path / "ensemble")
+    loaded = load_model(tmp_path / "ensemble")
     assert isinstance(loaded, EnsembleGlosser)
     assert list(loaded.gloss(inputs)) == [o.record for o in outputs]
 
@@ -84,10 +84,10 @@ def test_a_broken_ensemble_directory_is_named(data, tmp_path):
     config = json.loads(config_path.read_text())
     config_path.write_text(json.dumps({**config, "members": ["member-1"]}))
     with pytest.raises(ModelError, match="two or more"):
-        load_glosser(tmp_path / "ensemble")
+        load_model(tmp_path / "ensemble")
     config_path.write_text(json.dumps({**config, "members": ["member-1", "elsewhere"]}))
     with pytest.raises(ModelError, match="elsewhere"):
-        load_glosser(tmp_path / "ensemble")
+        load_model(tmp_path / "ensemble")
     with pytest.raises(ModelError, match="at least two"):
         EnsembleGlosser.combine([glosser])
     with pytest.raises(ModelError, match="do not fit 2 members"):

@@ -2,9 +2,9 @@ import pytest
 
 from autogloss.errors import FormatError
 from autogloss.formats import read_records, write_records
-from autogloss.formats.cldf import read_cldf_examples, write_cldf_examples
 from autogloss.formats.sigmorphon import read_sigmorphon, write_sigmorphon
 from autogloss.formats.store import read_store, write_store
+from autogloss.interlinear.cldf import read_examples
 from autogloss.records import IGTRecord, Language
 
 from conftest import DEV, TRAIN
@@ -91,7 +91,7 @@ def test_round_trip_of_optional_tiers(tmp_path):
 
 def test_cldf_examples_are_read_with_their_languages(mini_data):
     path = mini_data / "uratyp" / "examples.csv"
-    first, second = read_cldf_examples(path)
+    first, second = read_examples(path)
     assert first.transcription == "dán buori biillas"
     assert first.segmentation == "dán buori biillas"
     assert first.glosses == "this.GENACC good.GENACC car.LOC"
@@ -101,19 +101,19 @@ def test_cldf_examples_are_read_with_their_languages(mini_data):
 
 
 def test_cldf_round_trip(tmp_path, mini_data):
-    records = list(read_cldf_examples(mini_data / "uratyp" / "examples.csv"))
-    write_cldf_examples(records, tmp_path / "out")
-    assert list(read_cldf_examples(tmp_path / "out" / "examples.csv")) == records
+    records = list(read_examples(mini_data / "uratyp" / "examples.csv"))
+    write_records(records, tmp_path / "out", "cldf")
+    assert list(read_examples(tmp_path / "out" / "examples.csv")) == records
 
 
 def test_cldf_errors_name_file_and_line(tmp_path):
     path = tmp_path / "examples.csv"
     path.write_text("ID,Language_ID,Primary_Text\n1,x,hello\n", encoding="utf-8")
     with pytest.raises(FormatError, match=r"examples.csv:1: not a CLDF ExampleTable: missing column\(s\) Analyzed_Word, Gloss"):
-        list(read_cldf_examples(path))
+        list(read_examples(path))
     path.write_text("ID,Language_ID,Primary_Text,Analyzed_Word,Gloss\n1,x,hello,hello,HI\n2,x,,a,A\n", encoding="utf-8")
     with pytest.raises(FormatError, match=r"examples.csv:3: record has no transcription"):
-        list(read_cldf_examples(path))
+        list(read_examples(path))
 
 
 def test_store_round_trip_keeps_every_field(tmp_path):

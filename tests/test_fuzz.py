@@ -30,12 +30,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autogloss.errors import AutoglossError, FormatError
-from autogloss.formats import read_records, write_records
+from autogloss.formats import read_document, read_records, write_document, write_records
 from autogloss.formats.jsonl import write_jsonl
 from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.formats.store import SCHEMA, write_store
 from autogloss.glossing import fill_document
-from autogloss.interlinear import read_document, write_document
 from autogloss.models import MajorityGlosser
 from autogloss.records import IGTRecord
 

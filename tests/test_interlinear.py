@@ -7,10 +7,10 @@ import json
 import pytest
 from lxml import etree
 
-from autogloss.formats import read_records, write_records
+from autogloss.formats import read_document, read_records, write_document, write_records
 from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.glossing import fill_document
-from autogloss.interlinear import GlossState, ProtectedGlossError, read_document, write_document
+from autogloss.interlinear import GlossState, ProtectedGlossError
 from autogloss.interlinear.cldf import GUESS_COLUMN, CldfDocument
 from autogloss.interlinear.elan import ElanDocument, ElanTiers
 from autogloss.interlinear.flextext import FlexTextDocument
@@ -421,7 +421,7 @@ def _records(draw):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=_records(), width=st.integers(12, 80))
 def test_new_documents_read_back_as_the_records_they_were_made_from(tmp_path, format, name, records, width):
-    from autogloss.interlinear import document_class
+    from autogloss.formats import document_class
 
     options = {"width": width} if format == "toolbox" else {}
     document_class(format).from_records(records, **options).write(tmp_path / name)
@@ -452,7 +452,7 @@ class _EchoGlosser(MajorityGlosser):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=_records(), width=st.integers(12, 80))
 def test_filled_glosses_read_back_as_guesses_and_the_rest_as_before(tmp_path, format, name, records, width):
-    from autogloss.interlinear import document_class
+    from autogloss.formats import document_class
 
     options = {"width": width} if format == "toolbox" else {}
     document_class(format).from_records(records, **options).write(tmp_path / name)

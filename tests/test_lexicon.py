@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from autogloss.models import load_glosser
+from autogloss.models import load_model
 from autogloss.records import GlossedRecord
 from autogloss.models.lexicon import (LexiconSettings, fill_unseen_stems, induce_lexicon, metalanguage_code,
                                       translation_lemmas)
@@ -83,15 +83,27 @@ def test_lexicon_settings_are_saved_with_the_model_and_can_be_switched_off(tmp_p
     train = records(tmp_path, TRAIN, "train")
     torch.manual_seed(0)
     glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=1, batch_size=4), network_options=TINY)
-    assert load_glosser(tmp_path / "model").lexicon == LexiconSettings()
+    assert load_model(tmp_path / "model").lexicon == LexiconSettings()
     glosser.lexicon = None
     glosser.save_pretrained(tmp_path / "off")
-    assert load_glosser(tmp_path / "off").lexicon is None
+    assert load_model(tmp_path / "off").lexicon is None
     config = json.loads((tmp_path / "model" / "config.json").read_text())
     del config["lexicon_induction"]  # a model saved before lexicon induction existed
     (tmp_path / "model" / "config.json").write_text(json.dumps(config))
-    assert isinstance(load_glosser(tmp_path / "model"), NeuralGlosser)
-    assert load_glosser(tmp_path / "model").lexicon == LexiconSettings()
+    assert isinstance(load_model(tmp_path / "model"), NeuralGlosser)
+    assert load_model(tmp_path / "model").lexicon == LexiconSettings()
+
+
+def test_the_loader_switches_lexicon_induction_off_for_neural_models_and_ensembles(tmp_path):
+    from autogloss.models.neural import EnsembleGlosser
+
+    train = records(tmp_path, TRAIN, "train")
+    torch.manual_seed(0)
+    glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=1, batch_size=4), network_options=TINY)
+    EnsembleGlosser.combine([glosser, glosser]).save_pretrained(tmp_path / "ensemble")
+    for name in ("model", "ensemble"):
+        assert load_model(tmp_path / name).lexicon == LexiconSettings()
+        assert load_model(tmp_path / name, lexicon=False).lexicon is None
 
 
 LEXICAL_TRAIN = """\\t gyat t'aa

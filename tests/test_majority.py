@@ -5,7 +5,9 @@ import pytest
 from autogloss.errors import ModelError
 from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.metrics import evaluate_records
-from autogloss.models import UNKNOWN_GLOSS, Glosser, MajorityGlosser, load_glosser
+from autogloss.models import MajorityGlosser
+from autogloss.models import load_model
+from autogloss.records import UNKNOWN_GLOSS
 from autogloss.records import IGTRecord, check_alignment
 
 from conftest import DEV, TRAIN, covered, run_cli
@@ -47,7 +49,7 @@ def test_save_and_load_round_trip(trained, tmp_path):
     trained.save_pretrained(tmp_path / "model")
     assert {p.name for p in (tmp_path / "model").iterdir()} == {"config.json", "majority_tables.json", "README.md"}
     assert json.loads((tmp_path / "model" / "config.json").read_text())["model_type"] == "majority"
-    loaded = Glosser.from_pretrained(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
     records = list(read_sigmorphon_text(tmp_path, DEV))
     assert list(loaded.gloss(records)) == list(trained.gloss(records))
     assert "tiny Tsez" in (tmp_path / "model" / "README.md").read_text()
@@ -56,6 +58,16 @@ def test_save_and_load_round_trip(trained, tmp_path):
 def read_sigmorphon_text(tmp_path, text):
     (tmp_path / "input").write_text(text, encoding="utf-8")
     return read_sigmorphon(tmp_path / "input")
+
+
+def test_a_model_class_loads_only_its_own_model_type(trained, tmp_path):
+    from autogloss.errors import ModelError
+    from autogloss.models.neural import NeuralGlosser
+
+    trained.save_pretrained(tmp_path / "model")
+    assert isinstance(MajorityGlosser.from_pretrained(tmp_path / "model"), MajorityGlosser)
+    with pytest.raises(ModelError, match="a 'majority' model, not a 'neural' one"):
+        NeuralGlosser.from_pretrained(tmp_path / "model")
 
 
 def test_scores_on_dev_with_one_unseen_morpheme(trained, tmp_path):
@@ -78,7 +90,7 @@ def test_missing_or_corrupt_models_give_clear_errors(tmp_path, setup, message):
     directory = tmp_path / "model"
     setup(directory)
     with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_glosser(directory)
+        load_model(directory)
 
 
 def test_train_and_gloss_commands(tmp_path):

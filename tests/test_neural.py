@@ -5,9 +5,9 @@ import torch
 
 from autogloss.errors import ModelError
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.models import load_glosser
+from autogloss.models import load_model
 from autogloss.models.neural import NeuralGlosser, TrainingSettings, fit, train_glosser
-from autogloss.models.neural.training import checkpoint_dir
+from autogloss.models.base import checkpoint_dir
 from autogloss.records import IGTRecord, check_alignment
 
 from conftest import DEV, TRAIN, covered, run_cli
@@ -51,7 +51,7 @@ def test_save_and_load_round_trip(data, tmp_path):
     assert {"config.json", "model.safetensors", "vocab.json", "memory.json", "README.md"} <= files
     assert json.loads((tmp_path / "model" / "config.json").read_text())["model_type"] == "neural"
     assert not checkpoint_dir(tmp_path / "model").exists()
-    loaded = load_glosser(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
     inputs = [r.replace(glosses="") for r in dev]
     assert list(loaded.gloss(inputs)) == list(glosser.gloss(inputs))
     assert "Dev scores" in (tmp_path / "model" / "README.md").read_text()
@@ -108,10 +108,10 @@ def test_fine_tuning_grows_the_vocabularies(data, tmp_path):
     new = [IGTRecord(id="n", transcription="qoqo raład", segmentation="qoqo raład", glosses="crow sea",
                      translation="a crow at sea")]
     tuned = train_glosser(new, [], tmp_path / "tuned", TrainingSettings(epochs=1, batch_size=4),
-                          base=load_glosser(tmp_path / "base"))
+                          base=load_model(tmp_path / "base"))
     assert len(tuned.vocabs.labels) == labels_before + 1 and "crow" in tuned.vocabs.labels
     assert tuned.network.output.out_features == len(tuned.vocabs.labels)
-    assert load_glosser(tmp_path / "tuned").vocabs.labels.itos == tuned.vocabs.labels.itos
+    assert load_model(tmp_path / "tuned").vocabs.labels.itos == tuned.vocabs.labels.itos
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -126,15 +126,15 @@ def test_corrupt_model_directories_give_clear_errors(data, tmp_path, damage, mes
     glosser.save_pretrained(tmp_path / "model")
     damage(tmp_path / "model")
     with pytest.raises(ModelError, match=message):
-        load_glosser(tmp_path / "model")
+        load_model(tmp_path / "model")
 
 
 def test_missing_model_names_what_was_looked_for(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="no such model directory"):
-        load_glosser(tmp_path / "absent")
+        load_model(tmp_path / "absent")
     with pytest.raises(ModelError, match="someone/no-such-glosser: no such model directory, and not loadable"):
-        load_glosser("someone/no-such-glosser")
+        load_model("someone/no-such-glosser")
 
 
 def test_train_finetune_and_gloss_commands(tmp_path):
@@ -226,7 +226,7 @@ def test_half_precision_weights_load_and_gloss_like_the_original(data, tmp_path)
     assert config["torch_dtype"] == "float16"
     full_size = (tmp_path / "full" / "model.safetensors").stat().st_size
     assert (tmp_path / "half" / "model.safetensors").stat().st_size < 0.6 * full_size
-    half = load_glosser(tmp_path / "half")
+    half = load_model(tmp_path / "half")
     assert next(half.network.parameters()).dtype == torch.float32  # computes in float32 whatever the file holds
     inputs = [r.replace(glosses="") for r in dev]
     agreeing = sum(a == b for a, b in zip(half.gloss(inputs), glosser.gloss(inputs)))
@@ -252,17 +252,17 @@ def test_pretrain_on_a_corpus_then_finetune_from_it(tmp_path, mini_data):
     assert not (model / "memory.json").exists()  # a form-keyed memory is wrong across languages
     card = (model / "README.md").read_text()
     assert "autogloss pretrain --corpus" in card and "held out of the corpus train split" in card
-    pretrained = load_glosser(model)
+    pretrained = load_model(model)
     assert len(pretrained.vocabs.languages) > 3  # shared-task and other sources' languages
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
     done = run_cli("finetune", "--model", model, "--train", tmp_path / "train", "--out", tmp_path / "tuned",
                    "--epochs", "1")
     assert done.returncode == 0, done.stderr
-    assert "pretrained" in load_glosser(tmp_path / "tuned").info["initialised_from"]
+    assert "pretrained" in load_model(tmp_path / "tuned").info["initialised_from"]
 
 
 def test_the_packaged_model_glosses_without_being_named(tmp_path):
-    from autogloss.models.base import DEFAULT_MODEL_DIR
+    from autogloss.models.loading import DEFAULT_MODEL_DIR
 
     weights = DEFAULT_MODEL_DIR / "model.safetensors"
     assert weights.is_file() and weights.stat().st_size <= 20 * 2**20  # shipped, and 20 MB at most
@@ -273,7 +273,7 @@ def test_the_packaged_model_glosses_without_being_named(tmp_path):
     glossed = list(read_sigmorphon(tmp_path / "out.txt"))
     assert [len(r.gloss_words) for r in glossed] == [3, 3]
     assert all(check_alignment(r) == [] for r in glossed)
-    packaged = load_glosser(None)
+    packaged = load_model(None)
     assert isinstance(packaged, NeuralGlosser) and len(packaged.vocabs.languages) > 500
 
 
@@ -322,7 +322,7 @@ def test_keeping_only_the_used_labels_keeps_their_scores(data, tmp_path):
     assert torch.allclose(after[..., len(kept):], before[..., labels:], atol=1e-5)  # copying untouched
     glosser.save_pretrained(tmp_path / "pruned")
     inputs = [r.replace(glosses="") for r in dev]
-    assert list(load_glosser(tmp_path / "pruned").gloss(inputs)) == list(glosser.gloss(inputs))
+    assert list(load_model(tmp_path / "pruned").gloss(inputs)) == list(glosser.gloss(inputs))
 
 
 def test_words_the_memory_glosses_are_cut_into_one_piece_per_label(data, tmp_path):

@@ -1,4 +1,5 @@
-from autogloss.records import IGTRecord, Language, check_alignment, morphemes, words
+from autogloss.records import (IGTRecord, Language, backoff_key, check_alignment, is_grammatical, is_lexical,
+                               join_morphemes, morphemes, split_keep_boundaries, squash_space, words)
 
 
 def test_word_and_morpheme_views():
@@ -44,3 +45,24 @@ def test_unglossed_records_pass_and_equality_ignores_origin():
     a = IGTRecord(id="x", transcription="a b", origin="f:1", language=Language("Tsez", "ddo", "dido1241"))
     b = a.replace(origin="g:9")
     assert check_alignment(a) == [] and a == b
+
+
+def test_morphemes_keep_their_boundaries_and_join_back():
+    assert split_keep_boundaries("la=tot-ni") == (["la", "tot", "ni"], ["=", "-"])
+    assert split_keep_boundaries("a--b") == (["a", "", "b"], ["-", "-"])
+    for word in ("la=tot-ni", "a--b", "plain", "-x", "y="):
+        assert join_morphemes(*split_keep_boundaries(word)) == word
+    assert join_morphemes(["DOG", "PL"], ["="]) == "DOG=PL"
+
+
+def test_the_backoff_key_folds_case_and_strips_edge_punctuation_only():
+    assert backoff_key("«Ixiw,»") == "ixiw"
+    assert backoff_key("don't") == "don't"
+    assert backoff_key("+x") == "+x"  # a symbol, not punctuation
+    assert backoff_key("...") == ""
+
+
+def test_label_kinds_and_whitespace():
+    assert is_grammatical("3SG") and is_grammatical("PL") and not is_grammatical("sit.PL")
+    assert is_lexical("sit.PL") and not is_lexical("Jacob") and not is_lexical("PL")
+    assert squash_space("  a \t b\n") == "a b"

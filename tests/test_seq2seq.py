@@ -16,7 +16,7 @@ import pytest
 
 from autogloss.errors import ModelError
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.models.base import load_backend
+from autogloss.models import load_model
 from autogloss.models.seq2seq.prompt import align_glosses, build_prompt, declare_segmented, prompt_input
 from autogloss.records import IGTRecord, Language, check_alignment
 
@@ -149,7 +149,7 @@ def test_a_tiny_model_learns_saves_and_loads_as_a_plain_transformers_directory(b
     losses = [entry["loss"] for entry in json.loads((base_model / "autogloss.json").read_text())["info"]["history"]]
     assert len(losses) == 30 and losses[-1] < 0.5 * losses[0]
     assert isinstance(T5ForConditionalGeneration.from_pretrained(base_model), T5ForConditionalGeneration)
-    glosser = load_backend(base_model, "auto")  # config.json says model_type "t5"
+    glosser = load_model(base_model, "auto")  # config.json says model_type "t5"
     assert glosser.model_type == "seq2seq" and glosser.settings.length_margin == 16
     train = _records(tmp_path, TRAIN, "train")
     inputs = [r.replace(glosses="") for r in train]
@@ -164,7 +164,7 @@ def test_a_tiny_model_learns_saves_and_loads_as_a_plain_transformers_directory(b
 
 
 def test_generated_text_is_what_transformers_decodes(base_model):
-    glosser = load_backend(base_model, "seq2seq")
+    glosser = load_model(base_model, "seq2seq")
     prompts = [build_prompt(IGTRecord(id="1", transcription="Ixiw raład boqno.", language=TSEZ))]
     texts, per_char = glosser.generate(prompts, max_new_tokens=40)
     inputs = glosser.tokenizer(prompts, return_tensors="pt")
@@ -174,7 +174,7 @@ def test_generated_text_is_what_transformers_decodes(base_model):
 
 
 def test_generated_lines_are_repaired_and_confidences_follow_their_morphemes(base_model, monkeypatch):
-    glosser = load_backend(base_model, "seq2seq")
+    glosser = load_model(base_model, "seq2seq")
     # generated: 'big' (p=1), 'sea-X' (p=0.5 each character), one word short
     text = "big sea-X"
     scores = [0.0] * 4 + [math.log(0.5)] * 5
@@ -192,7 +192,7 @@ def test_a_glosslm_style_directory_without_autogloss_settings_loads_with_default
 
     plain = tmp_path / "plain"
     T5ForConditionalGeneration.from_pretrained(base_model).save_pretrained(plain)  # config + weights only
-    glosser = load_backend(plain, "seq2seq")
+    glosser = load_model(plain, "seq2seq")
     assert glosser.settings.beams == 3  # GlossLM's beam search
     first = _records(tmp_path, TRAIN, "train")[0].replace(glosses="")
     assert next(glosser.gloss([first])).glosses.count(" ") == 2
@@ -242,7 +242,7 @@ def test_finetune_command_full_and_lora(base_model, tmp_path):
 
     trained = load_file(str(adapter / "adapter_model.safetensors"))
     assert any("lora_B" in name and tensor.abs().sum() > 0 for name, tensor in trained.items())  # LoRA B starts at 0
-    tuned = load_backend(adapter, "auto")  # the adapter on top of its base
+    tuned = load_model(adapter, "auto")  # the adapter on top of its base
     assert tuned.is_adapter and tuned.base_model == str(base_model.resolve())
     done = run_cli("gloss", "--model", adapter, "--input", tmp_path / "input", "--output", tmp_path / "pred.txt")
     assert done.returncode == 0, done.stderr
@@ -255,7 +255,7 @@ def test_train_command_builds_a_new_t5_from_scratch(tmp_path):
     done = run_cli("train", "--arch", "seq2seq", "--train", tmp_path / "train", "--out", tmp_path / "scratch",
                    "--epochs", "1", "--hidden", "16", "--batch-size", "2")
     assert done.returncode == 0, done.stderr
-    assert load_backend(tmp_path / "scratch").model_type == "seq2seq"
+    assert load_model(tmp_path / "scratch").model_type == "seq2seq"
 
 
 class Interrupt(Exception):
@@ -313,12 +313,12 @@ def test_a_resumed_run_keeps_its_time_budget(tmp_path):
 def test_missing_models_give_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="absent: no such model directory"):
-        load_backend(tmp_path / "absent", "seq2seq")
+        load_model(tmp_path / "absent", "seq2seq")
     with pytest.raises(ModelError, match="someone/no-such-glosser: not a loadable seq2seq model directory, and loading "
                                          "it from the Hugging Face hub failed"):
-        load_backend("someone/no-such-glosser", "seq2seq")
+        load_model("someone/no-such-glosser", "seq2seq")
     with pytest.raises(ModelError, match="needs --model"):
-        load_backend(None, "seq2seq")
+        load_model(None, "seq2seq")
     (tmp_path / "input").write_text(covered(DEV, False), encoding="utf-8")
     done = run_cli("gloss", "--backend", "seq2seq", "--model", tmp_path / "absent", "--input", tmp_path / "input",
                    "--output", tmp_path / "out")
@@ -333,7 +333,7 @@ def test_a_moved_base_model_is_named_when_its_adapter_loads(tmp_path):
     (adapter / "config.json").write_text(json.dumps({"model_type": "seq2seq"}))
     (adapter / "autogloss.json").write_text(json.dumps({"base_model": str(tmp_path / "gone")}))
     with pytest.raises(ModelError, match="its base model .*gone is not there"):
-        load_backend(adapter)
+        load_model(adapter)
 
 
 def test_training_in_two_processes_keeps_the_weights_identical(tmp_path):
@@ -363,14 +363,13 @@ def test_pretraining_on_the_corpus_sees_both_settings_of_each_sentence(tmp_path,
     done = run_cli("pretrain", "--backend", "seq2seq", "--corpus", tmp_path / "corpus", "--out", tmp_path / "model",
                    "--hidden", "16", "--epochs", "1", "--validation-size", "2", "--batch-size", "4")
     assert done.returncode == 0, done.stderr
-    glosser = load_backend(tmp_path / "model", "seq2seq")
+    glosser = load_model(tmp_path / "model", "seq2seq")
     assert glosser.model.config.d_model == 16 and "corpus" in glosser.info["trained_on"]
 
 
 def test_shared_task_trainer_runs_a_task(tmp_path, mini_data):
     from autogloss.models.seq2seq.glosser import GenerationSettings
-    from autogloss.models.seq2seq.training import seq2seq_trainer
-    from autogloss.sharedtask import load_task, run_task
+    from autogloss.sharedtask import load_task, run_task, seq2seq_trainer
 
     trainer = seq2seq_trainer(0.05, TINY, generation=GenerationSettings(beams=1, length_factor=1, length_margin=8))
     result = run_task(load_task(mini_data, "ddo", 2), trainer, tmp_path / "run", "seq2seq")
@@ -397,7 +396,7 @@ def test_a_byt5_checkpoint_keeps_its_own_output_layer(tmp_path):
     saved = json.loads((tmp_path / "byt5" / "config.json").read_text())
     saved.pop("scale_decoder_outputs", None)  # transformers 5 writes it; ByT5's config.json predates it
     (tmp_path / "byt5" / "config.json").write_text(json.dumps({**saved, "tie_word_embeddings": False}))
-    loaded = load_backend(tmp_path / "byt5", "seq2seq").model
+    loaded = load_model(tmp_path / "byt5", "seq2seq").model
     assert torch.equal(loaded.lm_head.weight, state["lm_head.weight"])
     assert torch.equal(loaded.shared.weight, state["shared.weight"])
     assert not loaded.config.scale_decoder_outputs  # T5 v1.1 / ByT5: no output scaling

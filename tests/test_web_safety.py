@@ -272,10 +272,10 @@ def _long_sentence(count: int = LONG_WORDS) -> str:
 
 
 def test_a_long_sentence_is_glossed_in_windows_joined_back(model_dir):
-    from autogloss.models import Glosser
+    from autogloss.models import load_model
     from autogloss.models.base import WINDOW_WORDS
 
-    glosser = Glosser.from_pretrained(model_dir)
+    glosser = load_model(model_dir)
     seen = []
     inner = glosser._gloss_chunk
 
@@ -299,10 +299,10 @@ def test_a_long_sentence_is_glossed_in_windows_joined_back(model_dir):
 
 
 def test_a_sentence_of_window_size_and_short_records_are_glossed_as_before(model_dir):
-    from autogloss.models import Glosser
+    from autogloss.models import load_model
     from autogloss.models.base import WINDOW_WORDS
 
-    glosser = Glosser.from_pretrained(model_dir)
+    glosser = load_model(model_dir)
     seen = []
     inner = glosser._gloss_chunk
     glosser._gloss_chunk = lambda records: seen.append(list(records)) or inner(records)
@@ -317,10 +317,10 @@ def test_a_sentence_of_window_size_and_short_records_are_glossed_as_before(model
 def test_a_32000_word_sentence_does_not_keep_a_second_request_waiting(tmp_path, model_dir):
     """The long request takes turns with the short one: the short one is
     answered while the long one still has windows to go."""
-    from autogloss.models import Glosser
+    from autogloss.models import load_model
     from autogloss.models.base import WINDOW_WORDS, WINDOWS_PER_TURN, _turns_of
 
-    glosser = Glosser.from_pretrained(model_dir)
+    glosser = load_model(model_dir)
     turns = LONG_WORDS // (WINDOW_WORDS * WINDOWS_PER_TURN)
     events, longest = [], []
     second_answered = threading.Event()

@@ -20,17 +20,27 @@ from rich.table import Table
 
 from . import __version__
 from .errors import AutoglossError, FormatError
+from .corpus.sources import SHARED_TASK_LANGUAGES
+from .formats import FormatName
+from .glossing import Segmented
+from .metrics import Scorer
+from .models.loading import Backend
+from .sharedtask import PipelineModel
+from .training import (HIDDEN, LORA_RANK, PRETRAINING_MAX_FORMS, PRETRAINING_MAX_LABELS, PRETRAINING_SCHEDULE,
+                       PRETRAINING_VALIDATION_SIZE, Architecture, Dtype, Network, Schedule, ensemble_models,
+                       finetune_model, learning_rate_help, pretrain_model, read_pretraining_corpus, train_model)
 
 app = typer.Typer(help="Automatic interlinear glossing for language documentation.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 corpus_app = typer.Typer(help="Build and inspect the multilingual IGT corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
+
 # Wide tables when output goes to a file or CI log instead of a terminal.
 out = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
-FormatOption = Annotated[Optional[str], typer.Option("--format", help="sigmorphon, cldf, parquet, jsonl, text, flextext, toolbox or elan (default: from the file extension)")]
+FormatOption = Annotated[Optional[FormatName], typer.Option("--format", help="Input format (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
 ToolboxMarkersOption = Annotated[Optional[str], typer.Option("--toolbox-markers", help="Toolbox markers as ROLE=MARKER,... (roles ref, tx, mb, ge, ps, ft, ag; defaults are those markers)")]
 ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, translation, status)")]
@@ -38,9 +48,9 @@ ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="EL
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: int | None = None) -> Iterator[Progress]:
-    """A rich progress bar on stderr (silent when stderr is not a terminal)."""
+    """A rich progress bar on stderr (silent when stderr is not a terminal: not even a blank line)."""
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True) as progress:
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         progress.add_task(description, total=total)
         yield progress
 
@@ -63,10 +73,9 @@ def _console_beside(output: Path) -> Console:
 
 
 def _read(path: Path, format: str | None, skip_invalid: bool, skipped: list[FormatError]):
-    from .formats import guess_format, read_records
+    from .formats import read_records
 
-    options = {} if (format or guess_format(path)) == "parquet" else {"skip_invalid": skip_invalid, "skipped": skipped}
-    return read_records(path, format, **options)
+    return read_records(path, format, skip_invalid=skip_invalid, skipped=skipped)
 
 
 # -- corpus -------------------------------------------------------------------
@@ -79,19 +88,18 @@ def corpus_build(
     labels: Annotated[str, typer.Option("--labels", help="Version of the gloss-label table")] = "v1",
 ) -> None:
     """Compile every IGT source into one deduplicated, leak-free Parquet corpus."""
-    from .corpus import build_corpus
-    from .corpus.sources import SOURCES
-    from .datapath import find_data_dir
-    from .normalise import load_table, normalise_record
+    _build_corpus(out_dir, data_dir, source, labels if normalise else None)
 
-    data = find_data_dir(data_dir)
-    normaliser, name = None, None
-    if normalise:
-        table = load_table(labels)
-        normaliser, name = (lambda record: normalise_record(record, table)), table.name
+
+def _build_corpus(out_dir: Path, data_dir: Path | None, sources: list[str] | None = None,
+                  labels: str | None = None) -> None:
+    """Build the corpus (labels normalised with table version ``labels``, if given) and report on it."""
+    from .corpus import build_corpus
+    from .datapath import find_data_dir
+
     with err.status("building corpus") as status:
-        report = build_corpus(data, out_dir, sources=source or SOURCES, normaliser=normaliser,
-                              normaliser_name=name, progress=lambda message: status.update(message))
+        report = build_corpus(find_data_dir(data_dir), out_dir, sources=sources, labels=labels,
+                              progress=lambda message: status.update(message))
     out.print(f"corpus written to {out_dir}")
     for split, count in report.rows_written.items():
         out.print(f"  {split:9} {count:>9,} examples")
@@ -193,8 +201,8 @@ def check(
 def convert(
     input: Annotated[Path, typer.Argument(help="File to read")],
     output: Annotated[Path, typer.Argument(help="File to write (for cldf: a directory)")],
-    from_format: Annotated[Optional[str], typer.Option("--from", help="Input format (default: from the extension)")] = None,
-    to_format: Annotated[Optional[str], typer.Option("--to", help="Output format (default: from the extension)")] = None,
+    from_format: Annotated[Optional[FormatName], typer.Option("--from", help="Input format (default: from the extension)")] = None,
+    to_format: Annotated[Optional[FormatName], typer.Option("--to", help="Output format (default: from the extension)")] = None,
     skip_invalid: SkipOption = False,
 ) -> None:
     """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN.
@@ -214,7 +222,7 @@ def convert(
 def evaluate(
     gold: Annotated[Path, typer.Option("--gold", help="Gold file (shared-task format; - for standard input)")],
     pred: Annotated[Path, typer.Option("--pred", help="Predictions (same records, same order)")],
-    scorer: Annotated[str, typer.Option("--scorer", help="official (SIGMORPHON 2023) or glosslm (standalone punctuation removed)")] = "official",
+    scorer: Annotated[Scorer, typer.Option("--scorer", help="official (SIGMORPHON 2023) or glosslm (standalone punctuation removed)")] = Scorer.OFFICIAL,
     as_json: Annotated[bool, typer.Option("--json", help="Print all scores as JSON")] = False,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap samples for the 95% intervals (0: none)")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap random seed")] = 0,
@@ -223,16 +231,8 @@ def evaluate(
     from .formats import read_records
     from .metrics import evaluate_records
 
-    gold_records, pred_records = list(read_records(gold, "sigmorphon")), list(read_records(pred, "sigmorphon"))
-    for path, records in ((gold, gold_records), (pred, pred_records)):
-        if not records:
-            raise AutoglossError(f"{path}: no records to score")
-    if len(gold_records) != len(pred_records):
-        raise AutoglossError(f"{gold} and {pred}: {len(gold_records)} gold records but {len(pred_records)} "
-                             f"predicted records: the files must hold the same sentences in the same order")
-    if not any(record.has_glosses for record in gold_records):
-        raise AutoglossError(f"{gold}: has no gloss lines: is it a covered file? (the gold file needs the glosses)")
-    result = evaluate_records(gold_records, pred_records, scorer, bootstrap, seed)
+    result = evaluate_records(list(read_records(gold, "sigmorphon")), list(read_records(pred, "sigmorphon")),
+                              scorer, bootstrap, seed, gold_name=str(gold), pred_name=str(pred))
     for warning in result.warnings:
         err.print("[yellow]warning:[/yellow] ", end="")
         err.print(warning, markup=False, highlight=False)
@@ -266,7 +266,7 @@ def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: s
     machine guesses or empty glosses of a document), saying what was left out."""
     if path is None:
         return []
-    from .interlinear import read_training_records
+    from .formats import read_training_records
 
     skipped: list[FormatError] = []
     with progress_bar(f"reading {what}"):
@@ -274,21 +274,6 @@ def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: s
     _report_skipped(skipped)
     err.print(f"{what}: {selection}", markup=False, highlight=False)
     return selection.records
-
-
-def _require_glossed(records: list, paths: list[Path | None]) -> None:
-    """Training data must hold at least one glossed record: say which file has none."""
-    if not any(record.has_glosses for record in records):
-        named = " and ".join(str(path) for path in paths if path is not None)
-        raise AutoglossError(f"{named}: no glossed record to train on (every gloss line is empty: "
-                             f"is it a covered file?)")
-
-
-def _settings(epochs: int, max_minutes: float | None, batch_size: int, learning_rate: float, patience: int):
-    from .models.neural import TrainingSettings
-
-    return TrainingSettings(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size,
-                            learning_rate=learning_rate, patience=patience)
 
 
 def _training_progress(message: str) -> None:
@@ -302,28 +287,11 @@ PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this
 DevOption = Annotated[Optional[Path], typer.Option("--dev", help="Glossed dev file for early stopping")]
 RestartOption = Annotated[bool, typer.Option("--restart", help="Discard the checkpoint an interrupted run left for --out and train afresh (by default training resumes from it)")]
 # -- seq2seq backend options (GlossLM-compatible ByT5/T5 models; see models/seq2seq) --
-BackendOption = Annotated[str, typer.Option("--backend", help="auto (from the model directory), neural, or seq2seq (any ByT5/T5 directory or hub id, e.g. lecslab/glosslm)")]
+BackendOption = Annotated[Backend, typer.Option("--backend", help="auto (from the model directory), neural, or seq2seq (any ByT5/T5 directory or hub id, e.g. lecslab/glosslm)")]
 BeamsOption = Annotated[Optional[int], typer.Option("--beams", help="seq2seq: beam size (1: greedy; default: the model's, 3 as GlossLM)")]
 LoraOption = Annotated[bool, typer.Option("--lora/--no-lora", help="seq2seq: train a small LoRA adapter on the frozen base model, saved on its own")]
 LoraRankOption = Annotated[int, typer.Option("--lora-rank", help="seq2seq: LoRA rank")]
-OptionalRateOption = Annotated[Optional[float], typer.Option("--learning-rate", help="Peak learning rate (default: neural 3e-3, fine-tuning 1.5e-3; seq2seq 1e-3, fine-tuning 3e-4, LoRA 1e-3)")]
-
-
-def _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate, patience, lora=False, lora_rank=8):
-    from .models.seq2seq.training import Seq2SeqTrainingSettings
-
-    return Seq2SeqTrainingSettings(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size,
-                                   learning_rate=learning_rate, patience=patience, lora=lora, lora_rank=lora_rank)
-
-
-def _generation(beams: int | None, base=None):
-    """Generation settings of a seq2seq model, with --beams applied."""
-    from dataclasses import replace
-
-    from .models.seq2seq.glosser import GenerationSettings
-
-    settings = base.settings if base is not None else GenerationSettings()
-    return replace(settings, beams=beams) if beams else settings
+OptionalRateOption = Annotated[Optional[float], typer.Option("--learning-rate", help=f"Peak learning rate (default: {learning_rate_help()})")]
 
 
 def _is_first_process() -> bool:
@@ -337,16 +305,16 @@ def _is_first_process() -> bool:
 def train(
     train_file: Annotated[Path, typer.Option("--train", help="Glossed training file")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
-    arch: Annotated[str, typer.Option("--arch", help="Model family: neural or majority")] = "neural",
+    arch: Annotated[Architecture, typer.Option("--arch", help="Model family")] = Architecture.NEURAL,
     dev_file: DevOption = None,
     format: FormatOption = None,
     skip_invalid: SkipOption = False,
-    epochs: EpochsOption = 40,
-    max_minutes: MinutesOption = 10.0,
-    batch_size: BatchOption = 32,
+    epochs: EpochsOption = Schedule.epochs,
+    max_minutes: MinutesOption = Schedule.max_minutes,
+    batch_size: BatchOption = Schedule.batch_size,
     learning_rate: OptionalRateOption = None,
-    patience: PatienceOption = 8,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network (seq2seq: the T5's d_model)")] = 128,
+    patience: PatienceOption = Schedule.patience,
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network (seq2seq: the T5's d_model)")] = HIDDEN,
     beams: BeamsOption = None,
     restart: RestartOption = False,
 ) -> None:
@@ -355,36 +323,19 @@ def train(
     A killed neural training run, started again with the same --out, resumes
     from its last checkpoint.
     """
-    if arch not in ("neural", "majority", "seq2seq"):
-        raise AutoglossError(f"unknown --arch '{arch}' (available: neural, majority, seq2seq)")
     records = _read_all(train_file, format, skip_invalid, "training data")
-    _require_glossed(records, [train_file])
-    if arch == "seq2seq":
-        from .models.seq2seq.training import train_seq2seq
-
-        dev = _read_all(dev_file, format, skip_invalid, "dev data")
-        glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate or 1e-3, patience),
-                                new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
-                                generation=_generation(beams), description=str(train_file), progress=_training_progress,
-                                restart=restart)
-        return _print_trained(glosser, out_dir)
-    if arch == "majority":
-        from .models import MajorityGlosser
-
-        model = MajorityGlosser.train(records, description=str(train_file))
-        model.save_pretrained(out_dir)
-        out.print(f"majority model trained on {model.trained_on['sentences']:,} glossed sentences, saved to {out_dir}")
-        return
-    from .models.neural import train_glosser
-
-    dev = _read_all(dev_file, format, skip_invalid, "dev data")
-    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 3e-3, patience),
-                            description=str(train_file), network_options={"hidden": hidden},
-                            progress=_training_progress, restart=restart)
+    dev = _read_all(dev_file, format, skip_invalid, "dev data") if arch.selects_on_dev else []
+    schedule = Schedule(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, patience=patience,
+                        learning_rate=learning_rate)
+    glosser = train_model(records, dev, out_dir, arch, schedule, sources=[train_file], hidden=hidden, beams=beams,
+                          restart=restart, progress=_training_progress)
     _print_trained(glosser, out_dir)
 
 
 def _print_trained(glosser, out_dir: Path) -> None:
+    if glosser.model_type == "majority":
+        out.print(f"majority model trained on {glosser.trained_on['sentences']:,} glossed sentences, saved to {out_dir}")
+        return
     if not _is_first_process():
         return
     scores = glosser.info.get("dev_scores") or {}
@@ -402,14 +353,14 @@ def finetune(
     dev_file: DevOption = None,
     format: FormatOption = None,
     skip_invalid: SkipOption = False,
-    epochs: EpochsOption = 40,
-    max_minutes: MinutesOption = 10.0,
-    batch_size: BatchOption = 32,
+    epochs: EpochsOption = Schedule.epochs,
+    max_minutes: MinutesOption = Schedule.max_minutes,
+    batch_size: BatchOption = Schedule.batch_size,
     learning_rate: OptionalRateOption = None,
-    patience: PatienceOption = 8,
-    backend: BackendOption = "auto",
+    patience: PatienceOption = Schedule.patience,
+    backend: BackendOption = Backend.AUTO,
     lora: LoraOption = False,
-    lora_rank: LoraRankOption = 8,
+    lora_rank: LoraRankOption = LORA_RANK,
     beams: BeamsOption = None,
     keep_all_labels: Annotated[bool, typer.Option("--keep-all-labels", help="neural: keep every gloss label of the pretrained model (by default the output layer keeps only the labels the training data uses, which glosses several times faster)")] = False,
     restart: RestartOption = False,
@@ -420,31 +371,18 @@ def finetune(
     lecslab/glosslm), fully or (--lora) through a small adapter. Run under
     torchrun / accelerate launch, seq2seq training uses every process.
     """
-    from .models.base import load_backend
-    from .models.neural import NeuralGlosser, train_glosser
+    from .models.loading import load_model
 
     if train_file is None and corrections_file is None:
         raise AutoglossError("nothing to train on: give --train FILE and/or --from-corrections FILE")
-    base = load_backend(model_dir, backend)
+    base = load_model(model_dir, backend)
     records = _read_all(train_file, format, skip_invalid, "training data") + _read_corrections(corrections_file, skip_invalid)
     dev = _read_all(dev_file, format, skip_invalid, "dev data")
-    description = " + ".join(str(p) for p in (train_file, corrections_file) if p)
-    if base.model_type == "seq2seq":
-        from .models.seq2seq.training import train_seq2seq
-
-        _require_glossed(records, [train_file, corrections_file])
-        rate = learning_rate or (1e-3 if lora else 3e-4)
-        glosser = train_seq2seq(records, dev, out_dir, _seq2seq_settings(epochs, max_minutes, batch_size, rate, patience, lora, lora_rank),
-                                base=base, generation=_generation(beams, base), description=description,
-                                progress=_training_progress, restart=restart)
-        return _print_trained(glosser, out_dir)
-    if not isinstance(base, NeuralGlosser) or base.model_type != NeuralGlosser.model_type:
-        raise AutoglossError(f"{model_dir}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'"
-                             + (" (fine-tune each member, then combine them again)" if base.model_type == "neural-ensemble" else ""))
-    _require_glossed(records, [train_file, corrections_file])
-    glosser = train_glosser(records, dev, out_dir, _settings(epochs, max_minutes, batch_size, learning_rate or 1.5e-3, patience),
-                            base=base, description=description, progress=_training_progress,
-                            keep_only_used_labels=not keep_all_labels, restart=restart)
+    schedule = Schedule(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, patience=patience,
+                        learning_rate=learning_rate)
+    glosser = finetune_model(base, records, dev, out_dir, schedule, base_name=model_dir,
+                             sources=[train_file, corrections_file], lora=lora, lora_rank=lora_rank, beams=beams,
+                             keep_all_labels=keep_all_labels, restart=restart, progress=_training_progress)
     _print_trained(glosser, out_dir)
 
 
@@ -461,17 +399,8 @@ def ensemble(
     side by side, and on the shared-task dev sets together they were more
     accurate than the fine-tuned one alone in 9 of 12 cases, at half the speed.
     """
-    from .models.base import load_backend
-    from .models.neural import EnsembleGlosser, NeuralGlosser
-
-    if len(model_dirs) < 2:
-        raise AutoglossError("an ensemble needs two or more --model directories")
-    members = [load_backend(path, "auto") for path in model_dirs]
-    for path, member in zip(model_dirs, members):
-        if type(member) is not NeuralGlosser:
-            raise AutoglossError(f"{path}: ensemble members must be neural models, not '{member.model_type}'")
-    EnsembleGlosser.combine(members, [str(path) for path in model_dirs], weights).save_pretrained(out_dir)
-    err.print(f"ensemble of {len(members)} models written to {out_dir}")
+    ensemble_models(model_dirs, out_dir, weights)
+    err.print(f"ensemble of {len(model_dirs)} models written to {out_dir}")
 
 
 def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
@@ -491,16 +420,16 @@ def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
 def pretrain(
     corpus_dir: Annotated[Path, typer.Option("--corpus", help="A corpus built by 'autogloss corpus build'")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
-    epochs: EpochsOption = 3,
-    max_minutes: MinutesOption = 120.0,
-    batch_size: BatchOption = 32,
+    epochs: EpochsOption = PRETRAINING_SCHEDULE.epochs,
+    max_minutes: MinutesOption = PRETRAINING_SCHEDULE.max_minutes,
+    batch_size: BatchOption = PRETRAINING_SCHEDULE.batch_size,
     learning_rate: OptionalRateOption = None,
-    max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = 8000,
-    max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = 20000,
-    validation_size: Annotated[int, typer.Option("--validation-size", help="Training sentences held out for model selection")] = 600,
-    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = 128,
-    dtype: Annotated[str, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = "float32",
-    backend: Annotated[str, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = "neural",
+    max_labels: Annotated[int, typer.Option("--max-labels", help="Most frequent gloss labels kept as outputs (others by copying)")] = PRETRAINING_MAX_LABELS,
+    max_forms: Annotated[int, typer.Option("--max-forms", help="Most frequent morphemes and words memorised as embeddings")] = PRETRAINING_MAX_FORMS,
+    validation_size: Annotated[int, typer.Option("--validation-size", help="Training sentences held out for model selection")] = PRETRAINING_VALIDATION_SIZE,
+    hidden: Annotated[int, typer.Option("--hidden", help="Hidden size of the neural network")] = HIDDEN,
+    dtype: Annotated[Dtype, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = Dtype.FLOAT32,
+    backend: Annotated[Network, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = Network.NEURAL,
     model_dir: Annotated[Optional[str], typer.Option("--model", help="seq2seq: continue from this ByT5/T5 directory or hub id (default: a new T5 of d_model --hidden)")] = None,
     restart: RestartOption = False,
 ) -> None:
@@ -510,49 +439,13 @@ def pretrain(
     shared-task dev and test sentences stay unseen. Interrupted, the same
     command resumes from the last checkpoint (saved every 10 minutes).
     """
-    import random
-
-    import torch
-
-    from .corpus import read_corpus
-    from .models.neural import train_glosser
-
-    if dtype not in ("float32", "float16"):
-        raise AutoglossError(f"unknown --dtype '{dtype}' (choose float32 or float16)")
     with progress_bar("reading corpus"):
-        train = [r for r in read_corpus(corpus_dir, ["train"]) if r.has_glosses]
-        extra = [r for r in read_corpus(corpus_dir, ["pretrain"]) if r.has_glosses]
-    random.Random(0).shuffle(train)
-    validation, train = train[:validation_size], train[validation_size:]
-    # Select on both settings: half the held-out sentences lose their segmentation.
-    half = len(validation) // 2
-    validation = validation[:half] + [r.replace(segmentation=None) if r.segmentation else r
-                                      for r in validation[half:]]
-    if backend == "seq2seq":
-        from .models.base import load_backend
-        from .models.seq2seq.training import train_seq2seq
-
-        base = load_backend(model_dir, "seq2seq") if model_dir else None
-        settings = _seq2seq_settings(epochs, max_minutes, batch_size, learning_rate or 1e-3,
-                                     patience=epochs)
-        settings.eval_steps = 2000  # an epoch of the corpus is hours on a CPU: select more often
-        glosser = train_seq2seq(train + extra, validation, out_dir, settings, base=base,
-                                new_model_options={"d_model": hidden, "heads": max(hidden // 64, 2)},
-                                description=f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
-                                            f"{len(train) + len(extra):,} examples)", progress=_training_progress,
-                                restart=restart)
-        return _print_trained(glosser, out_dir)
-    if backend != "neural":
-        raise AutoglossError(f"unknown --backend '{backend}' (choose neural or seq2seq)")
-    glosser = train_glosser(train + extra, validation, out_dir,
-                            _settings(epochs, max_minutes, batch_size, learning_rate or 3e-3, patience=epochs),
-                            description=(f"autogloss corpus {corpus_dir.name} (train and pretrain splits, "
-                                         f"{len(train) + len(extra):,} examples)"),
-                            network_options={"hidden": hidden}, max_labels=max_labels, max_forms=max_forms,
-                            progress=_training_progress, dtype=getattr(torch, dtype), memory=False, restart=restart,
-                            extra_info={"dev_data": f"{len(validation)} sentences held out of the corpus train split, "
-                                                    f"half of them without their segmentation",
-                                        "command": " ".join(["autogloss", "pretrain", *sys.argv[2:]])})
+        corpus = read_pretraining_corpus(corpus_dir)
+    schedule = Schedule(epochs=epochs, max_minutes=max_minutes, batch_size=batch_size, learning_rate=learning_rate)
+    glosser = pretrain_model(corpus, out_dir, backend, schedule, validation_size=validation_size, hidden=hidden,
+                             max_labels=max_labels, max_forms=max_forms, dtype=dtype, base=model_dir,
+                             command=" ".join(["autogloss", "pretrain", *sys.argv[2:]]), restart=restart,
+                             progress=_training_progress)
     _print_trained(glosser, out_dir)
 
 
@@ -561,12 +454,12 @@ def gloss(
     input: Annotated[Path, typer.Option("--input", help="Records to gloss (glosses may be empty)")],
     output: Annotated[Path, typer.Option("--output", help="Where to write the glossed records")],
     model_dir: Annotated[Optional[str], typer.Option("--model", help="Model directory or Hugging Face hub id (default: the packaged multilingual model)")] = None,
-    input_format: Annotated[Optional[str], typer.Option("--format", help="Input format: sigmorphon, text (a sentence per line, optional TAB translation), jsonl, cldf, parquet, flextext, toolbox or elan (default: from the extension)")] = None,
-    output_format: Annotated[Optional[str], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl); for FLEx, Toolbox, ELAN or CLDF input also flextext, toolbox, elan or cldf (default: from the extension, else the input's format)")] = None,
+    input_format: Annotated[Optional[FormatName], typer.Option("--format", help="Input format (text: a sentence per line, optional TAB translation; default: from the extension)")] = None,
+    output_format: Annotated[Optional[FormatName], typer.Option("--output-format", help="sigmorphon or jsonl (with per-morpheme confidence; default for .jsonl); for FLEx, Toolbox, ELAN or CLDF input also flextext, toolbox, elan or cldf (default: from the extension, else the input's format)")] = None,
     skip_invalid: SkipOption = False,
-    backend: BackendOption = "auto",
+    backend: BackendOption = Backend.AUTO,
     beams: BeamsOption = None,
-    segmented: Annotated[str, typer.Option("--segmented", help="seq2seq: is the transcription segmented? auto (from the records), yes, no or unknown")] = "auto",
+    segmented: Annotated[Segmented, typer.Option("--segmented", help="seq2seq: is the transcription segmented? auto (from the records), yes, no or unknown")] = Segmented.AUTO,
     overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
     toolbox_markers: ToolboxMarkersOption = None,
     elan_tiers: ElanTiersOption = None,
@@ -577,78 +470,22 @@ def gloss(
     FLEx (.flextext), Toolbox, ELAN (.eaf) and CLDF datasets are written back
     whole, with only their empty glosses filled and marked as guesses.
     """
-    from .fileio import atomic_write
-    from .formats.jsonl import record_to_json
-    from .formats.sigmorphon import format_record
-    from .interlinear import DOCUMENT_FORMATS, guess_document_format
-    from .models.seq2seq.prompt import declare_segmented
+    from .glossing import gloss_file
+    from .models.loading import load_model
 
-    document_format = input_format if input_format in DOCUMENT_FORMATS else (
-        None if input_format else guess_document_format(input))
-    if document_format == "cldf" and not (input.is_dir() or input.suffix.lower() == ".json"):
-        document_format = None  # a bare examples.csv: read as records
-    if document_format:
-        _gloss_interlinear(input, output, _load_glosser(model_dir, backend, beams, lexicon), document_format,
-                           output_format, overwrite_guesses, toolbox_markers, elan_tiers)
-        return
-    output_format = output_format or ("jsonl" if output.suffix.lower() == ".jsonl" else "sigmorphon")
-    if output_format not in ("sigmorphon", "jsonl"):
-        raise AutoglossError(f"unknown --output-format '{output_format}' (choose sigmorphon or jsonl)")
-    if segmented not in ("auto", "yes", "no", "unknown"):
-        raise AutoglossError(f"unknown --segmented '{segmented}' (choose auto, yes, no or unknown)")
-    glosser = _load_glosser(model_dir, backend, beams, lexicon)
-    skipped: list[FormatError] = []
-    repaired: list[str] = []
-    count = 0
-    records = (declare_segmented(r, segmented) for r in _read(input, input_format, skip_invalid, skipped))
-    with progress_bar("glossing") as progress, atomic_write(output) as handle:
-        for result in glosser.gloss_with_confidence(records):
-            if output_format == "jsonl":
-                row = record_to_json(result.record, result.confidences)
-                if result.repairs:
-                    row["repairs"] = list(result.repairs)
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                handle.write(format_record(result.record) + "\n\n")
-            if result.repairs:
-                repaired.append(result.record.id)
-            count += 1
-            progress.advance(progress.task_ids[0])
-    _report_skipped(skipped)
-    if repaired:
-        shown = ", ".join(repaired[:20]) + (f" and {len(repaired) - 20} more" if len(repaired) > 20 else "")
-        err.print(f"{len(repaired):,} record(s) had their generated glosses aligned with the input "
+    glosser = load_model(model_dir, backend, beams=beams, lexicon=lexicon)
+    with progress_bar("glossing") as progress:
+        result = gloss_file(input, output, glosser, input_format=input_format, output_format=output_format,
+                            overwrite_guesses=overwrite_guesses, segmented=segmented,
+                            toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, skip_invalid=skip_invalid,
+                            progress=lambda: progress.advance(progress.task_ids[0]))
+    _report_skipped(result.skipped)
+    if result.repaired:
+        shown = ", ".join(result.repaired[:20]) + (f" and {len(result.repaired) - 20} more"
+                                                   if len(result.repaired) > 20 else "")
+        err.print(f"{len(result.repaired):,} record(s) had their generated glosses aligned with the input "
                   f"(see 'repairs' in JSON lines output): {shown}", markup=False, highlight=False)
-    _console_beside(output).print(f"{count:,} records glossed, written to {output}")
-
-
-def _load_glosser(model_dir: str | None, backend: str, beams: int | None, lexicon: bool):
-    """The model with the gloss-time choices of the command line applied."""
-    from .models.base import load_backend
-
-    glosser = load_backend(model_dir, backend)
-    if beams and glosser.model_type == "seq2seq":
-        glosser.settings.beams = beams
-    if not lexicon and glosser.model_type == "neural":
-        glosser.lexicon = None
-    return glosser
-
-
-def _gloss_interlinear(input: Path, output: Path, glosser, input_format: str, output_format: str | None,
-                       overwrite_guesses: bool, toolbox_markers: str | None, elan_tiers: str | None) -> None:
-    from .glossing import gloss_document_file
-    from .interlinear import format_options, output_format_for
-
-    output_format = output_format or output_format_for(output, input_format)
-    with err.status("glossing"):
-        summary = gloss_document_file(
-            input, output, glosser, input_format=input_format, output_format=output_format,
-            overwrite_guesses=overwrite_guesses,
-            input_options=format_options(input_format, toolbox_markers, elan_tiers),
-            output_options=format_options(output_format, toolbox_markers, elan_tiers)
-            if output_format in ("toolbox", "elan") else {})
-    _console_beside(output).print(f"{input} -> {output} ({output_format}): {summary}", markup=False, highlight=False,
-                                  soft_wrap=True)
+    _console_beside(output).print(str(result), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("serve")
@@ -674,26 +511,18 @@ def pipeline(
     out_dir: Annotated[Path, typer.Option("--out", help="Where corpus, models, predictions and results go")] = Path("runs"),
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="Only these shared-task languages (repeatable)")] = None,
-    model: Annotated[str, typer.Option("--model", help="majority or neural")] = "majority",
+    model: Annotated[PipelineModel, typer.Option("--model", help="majority or neural")] = PipelineModel.MAJORITY,
     max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training time per language and track")] = 3.0,
 ) -> None:
     """Build the corpus, then train, score (dev) and run (test) a glosser on every shared-task language."""
-    from .corpus.sources import SHARED_TASK_LANGUAGES
-    from .sharedtask import majority_trainer, neural_trainer, results_table, run_shared_task
-
-    if model not in ("majority", "neural"):
-        raise AutoglossError(f"unknown --model '{model}' (choose majority or neural)")
-
-    corpus_build(out_dir / "corpus", data_dir)
     from .datapath import find_data_dir
+    from .sharedtask import pipeline_trainer, results_table, run_shared_task
 
-    languages = language or list(SHARED_TASK_LANGUAGES)
-    unknown = [code for code in languages if code not in SHARED_TASK_LANGUAGES]
-    if unknown:
-        raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} (choose from {', '.join(SHARED_TASK_LANGUAGES)})")
+    _build_corpus(out_dir / "corpus", data_dir)
     with err.status("shared task") as status:
-        trainer = majority_trainer if model == "majority" else neural_trainer(max_minutes, progress=status.update)
-        results = run_shared_task(find_data_dir(data_dir), out_dir, trainer, model, languages,
+        results = run_shared_task(find_data_dir(data_dir), out_dir,
+                                  pipeline_trainer(model, max_minutes, progress=status.update),
+                                  model, language or SHARED_TASK_LANGUAGES,
                                   progress=lambda message: status.update(message))
     out.print(results_table(results, model), markup=False, highlight=False)
     out.print(f"models, dev/test predictions and results written to {out_dir}")
@@ -724,12 +553,29 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+    except ModuleNotFoundError as error:
+        extra = _EXTRAS.get((error.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        err.print("[red]error:[/red] ", end="")
+        err.print(f"this command needs {extra[1]}, which is not installed (no module '{error.name}'): "
+                  f"pip install 'autogloss[{extra[0]}]'", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
     except (AutoglossError, OSError) as error:
         err.print("[red]error:[/red] ", end="")
         err.print(_message(error), markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     finally:
         _end_distributed_run()
+
+
+#: Modules of the optional extras (pyproject.toml) -> (extra, what it brings).
+_EXTRAS = {
+    **dict.fromkeys(("torch", "safetensors", "simplemma"), ("neural", "the neural glosser")),
+    **dict.fromkeys(("transformers", "peft", "accelerate"), ("seq2seq", "the seq2seq (ByT5/T5) glossers")),
+    **dict.fromkeys(("fastapi", "uvicorn", "multipart", "python_multipart", "pydantic", "starlette"),
+                    ("web", "the post-editor")),
+}
 
 
 def _message(error: Exception) -> str:

@@ -1,19 +1,50 @@
-"""Filling a document's empty glosses from a :class:`Glosser`.
+"""The glossing pipeline: input + glosser + options -> glossed output, with a summary.
 
-Only empty slots are written (and machine guesses with
-``overwrite_guesses``); human-approved glosses are counted as kept. The
-model sees each sentence with the source's own morpheme breakdown, so its
-glosses line up with the slots one to one.
+Every caller glosses through here: ``autogloss gloss``, the post-editor and
+the shared-task runner. Two kinds of input take two roads, chosen once, by
+the format registry (:mod:`autogloss.formats`):
+
+* a **document** (FLEx, Toolbox, ELAN, a CLDF dataset) is read whole, only
+  its empty glosses are filled (and machine guesses with
+  ``overwrite_guesses``), each marked as a guess with its confidence, and
+  it is written back whole (:func:`fill_document`); human-approved glosses
+  are counted as kept, never touched. The model sees each sentence with the
+  source's own morpheme breakdown, so its glosses line up with the slots
+  one to one;
+* **records** (shared-task text, plain text, JSON lines, Parquet, a bare
+  ``examples.csv``) stream through the model in chunks and are written as
+  they come, with their per-morpheme confidences where the format holds
+  them (:func:`gloss_records`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
 
-from .interlinear.document import GlossSlot, GlossState, InterlinearDocument, Sentence, affixed_forms
+from .errors import AutoglossError, FormatError
+from .formats import (document_format_of, layout_options, output_format_for, read_document, read_records,
+                      write_document, write_records)
+from .formats.plaintext import plain_text_records
+from .interlinear.document import GlossSlot, GlossState, InterlinearDocument, RecordDocument, Sentence, affixed_forms
 from .models.base import Glosser
-from .records import UNKNOWN_GLOSS, GlossedRecord, word_morphemes, words
+from .models.seq2seq.prompt import declare_segmented
+from .records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, word_morphemes, words
+
+class Segmented(StrEnum):
+    """What is known of the records' transcriptions (see :func:`gloss_records`)."""
+
+    AUTO = "auto"        # what each record says
+    YES = "yes"          # segmented
+    NO = "no"            # plain
+    UNKNOWN = "unknown"  # nothing is known
+
+
+#: Output formats for glossed records: those that hold a glossed record whole.
+RECORD_OUTPUTS = ("sigmorphon", "jsonl")
 
 
 @dataclass
@@ -133,14 +164,89 @@ def _predicted(sentence: Sentence, result: GlossedRecord | None, gloss_words: li
     return gloss, float(confidence)
 
 
-def gloss_document_file(input: str | os.PathLike, output: str | os.PathLike, glosser, *,
-                        input_format: str | None = None, output_format: str | None = None,
-                        overwrite_guesses: bool = False, input_options: dict | None = None,
-                        output_options: dict | None = None) -> FillSummary:
-    """Read an interlinear file, fill its empty glosses, write the result."""
-    from .interlinear import read_document, write_document
+def gloss_records(records: Iterable[IGTRecord], glosser: Glosser, segmented: str = "auto") -> Iterator[GlossedRecord]:
+    """Gloss records, streaming, with per-morpheme confidences.
 
-    document = read_document(input, input_format, **(input_options or {}))
-    summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
-    write_document(document, output, output_format, **(output_options or {}))
-    return summary
+    ``segmented`` says what the transcriptions are: ``auto`` (what each
+    record says), ``yes`` (segmented), ``no`` (plain) or ``unknown``.
+    """
+    if segmented not in tuple(Segmented):
+        raise AutoglossError(f"unknown --segmented '{segmented}' (choose {', '.join(Segmented)})")
+    return glosser.gloss_with_confidence(declare_segmented(record, segmented) for record in records)
+
+
+@dataclass
+class GlossingResult:
+    """What glossing one input did: a filled document, or glossed records."""
+
+    input: str
+    output: str
+    output_format: str
+    #: For a document: what happened to its slots.
+    fill: FillSummary | None = None
+    #: For records: how many were glossed, which were skipped as malformed
+    #: (``skip_invalid``), and the ids of those whose generated glosses had to
+    #: be aligned with the input.
+    records: int = 0
+    skipped: list[FormatError] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if self.fill is not None:
+            return f"{self.input} -> {self.output} ({self.output_format}): {self.fill}"
+        return f"{self.records:,} records glossed, written to {self.output}"
+
+
+def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glosser, *,
+               input_format: str | None = None, output_format: str | None = None, overwrite_guesses: bool = False,
+               segmented: str = "auto", toolbox_markers: str | None = None, elan_tiers: str | None = None,
+               skip_invalid: bool = False, progress: Callable[[], None] | None = None) -> GlossingResult:
+    """Gloss a file (``-``: standard input) into ``output`` (``-``: standard output).
+
+    A document is filled and written back whole (in its own format, or the
+    one ``output_format`` or the output's extension names); records are
+    written as shared-task text or JSON lines (with confidences; the default
+    for a ``.jsonl`` output). ``toolbox_markers`` and ``elan_tiers`` give a
+    document's layout (see the registry's layout options). ``progress`` is
+    called once per record glossed.
+    """
+    document_format = document_format_of(input, input_format)
+    if document_format:
+        output_format = output_format or output_format_for(output, document_format)
+        document = read_document(input, document_format,
+                                 **layout_options(document_format, toolbox_markers, elan_tiers))
+        summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
+        layout = (layout_options(output_format, toolbox_markers, elan_tiers)
+                  if output_format in ("toolbox", "elan") else {})
+        write_document(document, output, output_format, **layout)
+        return GlossingResult(os.fspath(input), os.fspath(output), output_format, fill=summary)
+    output_format = output_format or ("jsonl" if Path(output).suffix.lower() == ".jsonl" else "sigmorphon")
+    if output_format not in RECORD_OUTPUTS:
+        raise AutoglossError(f"unknown --output-format '{output_format}' (choose {' or '.join(RECORD_OUTPUTS)})")
+    result = GlossingResult(os.fspath(input), os.fspath(output), output_format)
+    glossed = gloss_records(read_records(input, input_format, skip_invalid=skip_invalid, skipped=result.skipped),
+                            glosser, segmented)
+    write_records(_counted(glossed, result, progress), output, output_format)
+    return result
+
+
+def _counted(glossed: Iterator[GlossedRecord], result: GlossingResult,
+             progress: Callable[[], None] | None) -> Iterator[GlossedRecord]:
+    for output in glossed:
+        result.records += 1
+        if output.repairs:
+            result.repaired.append(output.record.id)
+        if progress is not None:
+            progress()
+        yield output
+
+
+def gloss_text(text: str, glosser: Glosser, name: str = "pasted text") -> tuple[InterlinearDocument, FillSummary]:
+    """Pasted text (a sentence per line, optionally ``TAB`` translation) as a
+    document with its glosses filled; read by the plain-text format's rules,
+    so a malformed line is a :class:`FormatError` naming ``name`` and the line."""
+    records = list(plain_text_records(enumerate(text.splitlines(), start=1), name, "s"))
+    if not records:
+        raise AutoglossError(f"{name}: no sentence to gloss (one sentence per line)")
+    document = RecordDocument.from_records(records)
+    return document, fill_document(document, glosser)

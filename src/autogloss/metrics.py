@@ -23,16 +23,24 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
 from . import __version__
 from .errors import AutoglossError
-from .records import IGTRecord
+from .records import UNKNOWN_GLOSS, IGTRecord, is_grammatical
 
-SCORERS = ("official", "glosslm")
-UNKNOWN_TOKEN = "[UNK]"  # never counted correct, as in the official script
+
+class Scorer(StrEnum):
+    """The two scorers (see the module docstring)."""
+
+    OFFICIAL = "official"
+    GLOSSLM = "glosslm"
+
+
+SCORERS = tuple(Scorer)
 _MORPHEME_SPLIT = re.compile(r"\s|-")
 _STANDALONE_PUNCTUATION = re.compile(r"(\s|^)[^\w\s](\s|$)")
 
@@ -58,7 +66,7 @@ def morpheme_tokens(line: str) -> list[str]:
 
 
 def _correct(pred: Sequence[str], gold: Sequence[str]) -> int:
-    return sum(1 for p, g in zip(pred, gold) if p == g and p != UNKNOWN_TOKEN)
+    return sum(1 for p, g in zip(pred, gold) if p == g and p != UNKNOWN_GLOSS)  # never counted correct, as in the official script
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,10 @@ def stem_gram_scores(pred: list[list[str]], gold: list[list[str]]) -> dict[str, 
     counts = {kind: {"correct": 0, "pred": 0, "gold": 0} for kind in ("stem", "gram")}
     for entry_pred, entry_gold in zip(pred, gold):
         for index, gold_token in enumerate(entry_gold):
-            kind = "gram" if gold_token.isupper() else "stem"
+            kind = "gram" if is_grammatical(gold_token) else "stem"
             counts[kind]["gold"] += 1
             if index < len(entry_pred):
-                counts["gram" if entry_pred[index].isupper() else "stem"]["pred"] += 1
+                counts["gram" if is_grammatical(entry_pred[index]) else "stem"]["pred"] += 1
                 if entry_pred[index] == gold_token:
                     counts[kind]["correct"] += 1
     return {kind: PRF.from_counts(c["correct"], c["pred"], c["gold"]) for kind, c in counts.items()}
@@ -223,11 +231,24 @@ def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | 
 
 
 def evaluate_records(gold: Sequence[IGTRecord], pred: Sequence[IGTRecord], scorer: str = "official",
-                     bootstrap_samples: int = 1000, seed: int = 0) -> Evaluation:
-    """Score predicted records against gold records of the same sentences, in order."""
+                     bootstrap_samples: int = 1000, seed: int = 0, *, gold_name: str | None = None,
+                     pred_name: str | None = None) -> Evaluation:
+    """Score predicted records against gold records of the same sentences, in order.
+
+    Records that cannot be scored against each other are refused, naming the
+    files (``gold_name``, ``pred_name``) when given: none at all, a different
+    number of them, or gold without glosses (a covered file).
+    """
+    for name, records in ((gold_name, gold), (pred_name, pred)):
+        if not records and name is not None:
+            raise AutoglossError(f"{name}: no records to score")
+    named = f"{gold_name} and {pred_name}: " if gold_name and pred_name else ""
     if len(gold) != len(pred):
-        raise AutoglossError(f"{len(gold)} gold records but {len(pred)} predicted records: "
+        raise AutoglossError(f"{named}{len(gold)} gold records but {len(pred)} predicted records: "
                              "the files must hold the same sentences in the same order")
+    if gold_name is not None and not any(record.has_glosses for record in gold):
+        raise AutoglossError(f"{gold_name}: has no gloss lines: is it a covered file? "
+                             f"(the gold file needs the glosses)")
     result = evaluate_lines([r.glosses for r in gold], [r.glosses for r in pred], scorer, bootstrap_samples, seed)
     differing = [i + 1 for i, (g, p) in enumerate(zip(gold, pred))
                  if g.transcription.split() != p.transcription.split()]

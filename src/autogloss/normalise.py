@@ -21,11 +21,10 @@ from functools import lru_cache
 from importlib import resources
 
 from .errors import AutoglossError, FormatError
-from .records import IGTRecord
+from .records import IGTRecord, join_morphemes, split_keep_boundaries
 
 DEFAULT_VERSION = "v1"
 KEEP = "="
-_WORD_PIECES = re.compile(r"([-=])")
 # A label may be wrapped in brackets or carry a stray soft hyphen: "(DAT)", "SG)".
 _WRAPPED = re.compile(r"^([\W_]*)(.*?)([\W_]*)$")
 
@@ -61,8 +60,8 @@ class LabelTable:
     def line(self, glosses: str) -> str:
         """A whole gloss line, keeping words, boundaries and spacing."""
         return " ".join(
-            "".join(piece if piece in "-=" else self.morpheme(piece) for piece in _WORD_PIECES.split(word))
-            for word in glosses.split()
+            join_morphemes([self.morpheme(part) for part in parts], boundaries)
+            for parts, boundaries in map(split_keep_boundaries, glosses.split())
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 #: The gloss a model gives a morpheme or word it has nothing for; never
@@ -42,9 +43,56 @@ def words(line: str | None) -> list[str]:
     return line.split() if line else []
 
 
+def squash_space(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends: a tier as its words."""
+    return " ".join(text.split())
+
+
 def word_morphemes(word: str) -> list[str]:
     """The morphemes of one word, split at ``-`` and ``=``."""
     return _BOUNDARY_SPLIT.split(word)
+
+
+def split_keep_boundaries(word: str) -> tuple[list[str], list[str]]:
+    """The morphemes of a word and the boundary markers between them, so
+    that a gloss of it can be written with the word's own markers (see
+    :func:`join_morphemes`)."""
+    parts = word_morphemes(word)
+    boundaries, position = [], 0
+    for part in parts[:-1]:
+        position += len(part)
+        boundaries.append(word[position])
+        position += 1
+    return parts, boundaries
+
+
+def join_morphemes(parts: list[str], boundaries: list[str]) -> str:
+    """A word from its morphemes and the markers between them (the inverse of
+    :func:`split_keep_boundaries`); extra markers are ignored."""
+    return parts[0] + "".join(marker + part for marker, part in zip(boundaries, parts[1:]))
+
+
+def backoff_key(token: str) -> str:
+    """A looser key for a token not seen as written: case-folded, edge
+    punctuation (Unicode category P) removed; "" for punctuation alone."""
+    start, end = 0, len(token)
+    while start < end and unicodedata.category(token[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
+        end -= 1
+    return token[start:end].casefold()
+
+
+def is_grammatical(label: str) -> bool:
+    """A grammatical label (``PL``, ``3SG``): written in capitals (Leipzig
+    rule 3), as the official SIGMORPHON 2023 scorer tells grams from stems."""
+    return label.isupper()
+
+
+def is_lexical(label: str) -> bool:
+    """A lexical gloss (``dog``, ``sit.PL``), starting in lower case: neither a
+    grammatical label (``PL``) nor a name (``Jacob``)."""
+    return label[:1].islower()
 
 
 def morphemes(line: str | None) -> list[list[str]]:

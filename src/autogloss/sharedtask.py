@@ -12,9 +12,11 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from .corpus.sources import SHARED_TASK_LANGUAGES, shared_task_file
+from .errors import AutoglossError
 from .fileio import atomic_write
 from .formats.sigmorphon import read_sigmorphon, write_sigmorphon
 from .metrics import Evaluation, evaluate_records
@@ -26,6 +28,13 @@ VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: de
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
 
 Trainer = Callable[[list[IGTRecord], list[IGTRecord], str], Glosser]
+class PipelineModel(StrEnum):
+    """The models ``autogloss pipeline`` can run (see :func:`pipeline_trainer`)."""
+
+    MAJORITY = "majority"
+    NEURAL = "neural"
+
+
 
 
 def split_validation(train: list[IGTRecord], share: float = VALIDATION_SHARE) -> tuple[list[IGTRecord], list[IGTRecord]]:
@@ -59,12 +68,13 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
     def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
         import tempfile
 
-        from .models.neural import NeuralGlosser, TrainingSettings, train_glosser
+        from .models.neural import NeuralGlosser, train_glosser
+        from .training import Schedule, Start, neural_settings
 
         # The time budget, not an epoch count, ends training: a cap of 60 epochs
         # stopped nyb and ntu track 2 after 6-7 of their 10 minutes.
-        settings = TrainingSettings(epochs=MAX_EPOCHS, patience=100, batch_size=32, max_minutes=minutes,
-                                    learning_rate=3e-3 if base is None else 1.5e-3, seed=seed)
+        schedule = Schedule(epochs=MAX_EPOCHS, max_minutes=minutes, batch_size=32, patience=100, seed=seed)
+        settings = neural_settings(schedule, Start.SCRATCH if base is None else Start.FINETUNE)
         if len(train) < SMALL_DATA_SENTENCES:
             fit_on, validation = train, []
             settings.epochs, settings.batch_size = 300, 8
@@ -88,6 +98,40 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
         return glosser
 
     return train_neural
+
+
+def seq2seq_trainer(minutes: float, model_options: dict | None = None, base: str | Path | None = None,
+                    settings=None, generation=None, progress: Callable[[str], None] | None = None) -> Trainer:
+    """A trainer of seq2seq glossers within ``minutes`` per task: a new T5
+    (``model_options``), or ``base`` fine-tuned. As for the neural glosser,
+    the last tenth of the training data selects the model; languages with
+    fewer than :data:`SMALL_DATA_SENTENCES` sentences train on all of it,
+    without selection. ``settings``: Seq2SeqTrainingSettings, ``generation``:
+    GenerationSettings (defaults: the shared-task ones)."""
+    from dataclasses import replace
+
+    def train_one(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
+        import tempfile
+
+        from .models.seq2seq.glosser import Seq2SeqGlosser
+        from .models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
+
+        # A fixed warm-up: a share of 1000 planned epochs would outlast the time budget.
+        chosen = replace(settings or Seq2SeqTrainingSettings(epochs=1000, patience=10, batch_size=16,
+                                                             learning_rate=1e-3, warmup=50), max_minutes=minutes)
+        if len(train) < SMALL_DATA_SENTENCES:
+            fit_on, validation = train, []
+            description += " (all of it; too small to hold sentences out)"
+        else:
+            fit_on, validation = split_validation(train)
+            description += " (90%; last 10% held out for model selection)"
+        start = Seq2SeqGlosser.from_pretrained(base) if base is not None else None
+        with tempfile.TemporaryDirectory() as work:
+            return train_seq2seq(fit_on, validation, Path(work) / "model", chosen, base=start,
+                                 new_model_options=model_options, generation=generation, description=description,
+                                 progress=progress, save=False)  # run_task saves the model where the results go
+
+    return train_one
 
 
 @dataclass
@@ -180,9 +224,24 @@ def score_task(task: TaskData, glosser: Glosser, out_dir: Path, train_seconds: f
     )
 
 
+def pipeline_trainer(model: str, max_minutes: float, progress: Callable[[str], None] | None = None) -> Trainer:
+    """The trainer of a :class:`PipelineModel`: the majority baseline,
+    or the neural glosser from scratch within ``max_minutes`` per task."""
+    if model not in tuple(PipelineModel):
+        raise AutoglossError(f"unknown model '{model}' (choose {' or '.join(PipelineModel)})")
+    return majority_trainer if model == "majority" else neural_trainer(max_minutes, progress=progress)
+
+
 def run_shared_task(data_dir: Path, out_dir: Path, trainer: Trainer, model_name: str,
                     languages: Iterable[str] = tuple(SHARED_TASK_LANGUAGES), tracks: Iterable[int] = TRACKS,
                     progress: Callable[[str], None] | None = None) -> list[TaskResult]:
+    """Run every task of ``languages`` and ``tracks``; write the results as
+    JSON and a markdown table beside the models and predictions."""
+    languages = list(languages)
+    unknown = [code for code in languages if code not in SHARED_TASK_LANGUAGES]
+    if unknown:
+        raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} "
+                             f"(choose from {', '.join(SHARED_TASK_LANGUAGES)})")
     results = []
     for iso in languages:
         for track in tracks:

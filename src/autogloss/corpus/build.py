@@ -153,17 +153,27 @@ def build_corpus(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
-    sources: Iterable[str] = SOURCES,
+    sources: Iterable[str] | None = None,
+    labels: str | None = None,
     normaliser: Callable[[IGTRecord], IGTRecord] | None = None,
     normaliser_name: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Read ``sources`` from ``data_dir`` and write the corpus to ``out_dir``.
+    """Read ``sources`` (default: all) from ``data_dir`` and write the corpus to ``out_dir``.
 
+    ``labels`` names a version of the gloss-label table (``v1``) to
+    normalise the gloss labels with (the originals are kept); ``normaliser``
+    is any other rewriting of the records, recorded as ``normaliser_name``.
     The corpus is assembled in a temporary folder beside ``out_dir`` and
     swapped into place only when complete, so an interrupted build leaves
     any previous corpus untouched and never a partial one.
     """
+    if labels is not None:
+        from ..normalise import load_table, normalise_record
+
+        table = load_table(labels)
+        normaliser, normaliser_name = (lambda record: normalise_record(record, table)), table.name
+    sources = SOURCES if sources is None else sources
     data_dir = Path(data_dir)
     report = BuildReport(normalised=normaliser_name)
     skipped: list[FormatError] = []

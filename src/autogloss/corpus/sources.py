@@ -15,7 +15,7 @@ from pathlib import Path
 import pycountry
 
 from ..errors import FormatError
-from ..formats.cldf import read_cldf_examples
+from ..formats import read_records
 from ..formats.sigmorphon import read_sigmorphon
 from ..records import IGTRecord, Language
 
@@ -136,8 +136,8 @@ def load_uratyp(data_dir: Path, skipped: list[FormatError], notes: list[str]) ->
     if not path.exists():
         notes.append(f"{URATYP}: {path} not found; left out")
         return
-    for record in read_cldf_examples(
-        path, skip_invalid=True, skipped=skipped, metalanguage="English",
+    for record in read_records(
+        path, "cldf", skip_invalid=True, skipped=skipped, metalanguage="English",
         source=URATYP, split="pretrain", license=URATYP_LICENSE,
     ):
         yield record.replace(id=f"{URATYP}/{record.id}")

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..records import word_morphemes
+from ..records import is_grammatical, word_morphemes
 from .build import corpus_files, read_manifest
 
 
@@ -37,11 +37,6 @@ def _language_label(table: pa.Table) -> pa.Array:
             stem = os.path.basename((origin or "").rsplit(":", 1)[0]).removesuffix(".txt")
             labels.append(f"unknown ({stem})" if stem else "unknown")
     return pa.array(labels)
-
-
-def is_grammatical(label: str) -> bool:
-    """Grammatical labels are written in capitals (Leipzig rule 3), e.g. PL, 3SG."""
-    return label.isupper()
 
 
 def gloss_label_counts(glosses: list[str]) -> Counter:

@@ -1,6 +1,8 @@
 """JSON lines: one record per line, with the field names of :class:`IGTRecord`.
 
-Glossed output adds ``confidence``: one list of per-morpheme confidences per word.
+Glossed output (a :class:`GlossedRecord`) adds ``confidence``: one list of
+per-morpheme confidences per word, and ``repairs`` when a generated gloss
+was aligned with the input.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import IO
 
 from ..errors import FormatError, skip_or_raise
 from ..fileio import atomic_write, content_lines
-from ..records import IGTRecord, Language, text_problem
+from ..records import GlossedRecord, IGTRecord, Language, text_problem
 
 _TEXT_FIELDS = ("transcription", "segmentation", "glosses", "translation", "metalanguage", "source", "split",
                 "license", "glosses_original", "pos")
@@ -108,15 +110,24 @@ def read_jsonl(path: str | os.PathLike, *, skip_invalid: bool = False,
             skip_or_raise(error, skip_invalid, skipped)
 
 
-def write_jsonl_to(records: Iterable[IGTRecord], handle: IO[str]) -> int:
+def glossed_to_json(glossed: GlossedRecord) -> dict:
+    """A model's output as a JSON object: the record, its confidences, and its repairs if any."""
+    data = record_to_json(glossed.record, glossed.confidences)
+    if glossed.repairs:
+        data["repairs"] = list(glossed.repairs)
+    return data
+
+
+def write_jsonl_to(records: Iterable[IGTRecord | GlossedRecord], handle: IO[str]) -> int:
     count = 0
-    for record in records:
-        handle.write(json.dumps(record_to_json(record), ensure_ascii=False) + "\n")
+    for item in records:
+        data = glossed_to_json(item) if isinstance(item, GlossedRecord) else record_to_json(item)
+        handle.write(json.dumps(data, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_jsonl(records: Iterable[IGTRecord], path: str | os.PathLike) -> int:
+def write_jsonl(records: Iterable[IGTRecord | GlossedRecord], path: str | os.PathLike) -> int:
     with atomic_write(path) as handle:
         return write_jsonl_to(records, handle)
 

@@ -14,6 +14,12 @@ get no new gloss are written back as they were read.
 Every file the metadata names (tables, a dialect, foreign-key tables, the
 sources) is read from disk only: a URL is refused, and with ``root`` (the
 folder an uploaded dataset was unpacked into) so is any path outside it.
+
+A bare ``examples.csv`` (sources such as UraTyp ship the table without its
+metadata, a ``languages.csv`` beside it) is read through pycldf too
+(:func:`read_examples`): described in memory as a Generic dataset whose
+columns are the file's own, every cell text as written, and its rows mapped
+to records (no gloss states: a person's glosses throughout).
 """
 
 from __future__ import annotations
@@ -23,14 +29,17 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pycldf
+from csvw.dsv import UnicodeReader
+from csvw.dsv_dialects import Dialect
 
-from ..errors import AutoglossError, FormatError
+from ..errors import AutoglossError, FormatError, skip_or_raise
 from ..fileio import atomic_directory
-from ..records import Language, text_problem, word_morphemes
+from ..records import IGTRecord, Language, text_problem, word_morphemes
 from .document import (MISSING_GLOSSES, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument, Sentence, Word,
                        affixed_forms, join_morphemes, leipzig_gloss)
 
@@ -307,6 +316,135 @@ def _check_resolved(dataset: pycldf.Dataset, metadata: Path, root: str | os.Path
                                               f"its own folder only")
         if inside is not None and not resolved.resolve().is_relative_to(inside):
             raise FormatError(metadata, None, f"{what} lies outside the dataset's folder")
+
+
+# -- a bare ExampleTable (an examples.csv without metadata) -------------------------------------
+#: The ExampleTable columns a bare examples.csv must have (CLDF's default names).
+REQUIRED_COLUMNS = ("ID", "Language_ID", "Primary_Text", "Analyzed_Word", "Gloss")
+_TERMS = "http://cldf.clld.org/v1.0/terms.rdf#"
+#: How a bare table is read: its first row names the columns, every other row is data (none
+#: is a comment), blank rows left out.
+_BARE_DIALECT = {"commentPrefix": None, "header": False, "skipRows": 1, "skipBlankRows": True}
+#: A column after the header's: it holds a value only in a row with more cells than the header.
+_SURPLUS = "(cells after the header's)"
+
+
+def read_examples(path: str | os.PathLike, *, skip_invalid: bool = False, skipped: list[FormatError] | None = None,
+                  **fields) -> Iterator[IGTRecord]:
+    """Stream the examples of a bare ExampleTable CSV file as records;
+    ``fields`` (source, split, ...) are set on every record.
+
+    A ``languages.csv`` beside the file (CLDF LanguageTable) names the
+    languages of ``Language_ID``. A row with an empty ``Primary_Text`` or a
+    line break in a word column is malformed (left out with
+    ``skip_invalid``); a line that is not UTF-8 or holds text no record can
+    refuses the file, naming the line.
+    """
+    path = os.fspath(path)
+    dataset = _bare_dataset(Path(path))
+    languages = ({row.get("ID"): _language(row) for _, row in _bare_rows(dataset, "LanguageTable")}
+                 if _has(dataset, "LanguageTable") else {})
+    for number, (line, row) in enumerate(_bare_rows(dataset, "ExampleTable")):
+        if number == 0:
+            missing = [column for column in REQUIRED_COLUMNS if column not in row]
+            if missing:
+                raise FormatError(path, 1, f"not a CLDF ExampleTable: missing column(s) {', '.join(missing)}")
+        try:
+            yield _example_record(path, line, row, languages, fields)
+        except FormatError as error:
+            skip_or_raise(error, skip_invalid, skipped)
+
+
+def _bare_dataset(examples: Path) -> pycldf.Dataset:
+    """A bare ``examples.csv`` (and a ``languages.csv`` beside it) described
+    as a Generic dataset in memory, each table with its header's columns."""
+    dataset = pycldf.Generic.from_metadata(examples.parent)
+    del dataset.tables[:]
+    languages = examples.with_name("languages.csv")
+    for path, component in ((languages, "LanguageTable"), (examples, "ExampleTable")):
+        if component == "ExampleTable" or languages.exists():
+            dataset.add_component({"url": path.name, "dc:conformsTo": _TERMS + component,
+                                   "dialect": dict(_BARE_DIALECT),
+                                   "tableSchema": {"columns": _bare_columns(_bare_header(path))}})
+    return dataset
+
+
+def _bare_columns(header: list[str]) -> list[dict]:
+    """Columns for the cells of a header, in order, untyped (each cell is
+    read as the file writes it) and titled, not named (a CSV header may
+    hold any text): where a title repeats, the last cell of that title is
+    the column; then the surplus column, whose empty value is kept."""
+    columns = []
+    for index, title in enumerate(header):
+        last = bool(title) and title not in header[index + 1:]
+        columns.append({"titles": title if last else f"(cell {index + 1})", "datatype": "string"})
+    return [*columns, {"titles": _SURPLUS, "datatype": "string", "null": []}]
+
+
+def _bare_header(path: Path) -> list[str]:
+    """The column names of a CSV file, after checking that each of its lines
+    is UTF-8 text a record can hold (csvw would take anything)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError(path, number, "bytes that are not UTF-8") from None
+            problem = text_problem(text.rstrip("\r\n"), "column")
+            if problem is not None:
+                raise FormatError(path, number, problem)
+    try:
+        with UnicodeReader(path, dialect=Dialect(commentPrefix=None)) as reader:
+            header = next(reader, None)
+    except csv.Error as error:
+        raise FormatError(path, 1, f"invalid CSV: {error}") from None
+    if header is None:
+        raise FormatError(path, 1, "empty file: no CSV header")
+    return header
+
+
+def _bare_rows(dataset: pycldf.Dataset, component: str) -> Iterator[tuple[int, dict]]:
+    """The rows of a bare table with the line each starts on; a row with more
+    cells than the header is refused (its cells would not line up)."""
+    table = dataset[component]
+    path = table.url.resolve(table.base)
+    header = len(table.tableSchema.columns) - 1
+    end = 1
+    try:
+        for _, end, row in table.iterdicts(with_metadata=True):
+            # csvw numbers a row by its last line: a quoted cell may hold line breaks
+            line = end - sum(value.count("\n") for value in row.values() if isinstance(value, str))
+            if row.pop(_SURPLUS) is not None:
+                raise FormatError(path, line, f"{header} columns in the header but more in this row")
+            yield line, row
+    except (csv.Error, ValueError) as error:
+        raise FormatError(path, end + 1, f"invalid CSV: {error}") from None
+
+
+def _tab_words(value: str | None) -> str:
+    return " ".join(word.strip() for word in (value or "").split("\t") if word.strip())
+
+
+def _example_record(path: str, line: int, row: dict, languages: dict[str | None, Language],
+                    fields: dict) -> IGTRecord:
+    transcription = " ".join((row.get("Primary_Text") or "").split())
+    if not transcription:
+        raise FormatError(path, line, "record has no transcription (Primary_Text is empty)")
+    for column in ("ID", "Analyzed_Word", "Gloss"):
+        if "\n" in (row.get(column) or "") or "\r" in (row.get(column) or ""):
+            raise FormatError(path, line, f"{column} has a line break (a quoted field over more than one line)")
+    values = dict(
+        id=row.get("ID") or str(line),
+        transcription=transcription,
+        segmentation=_tab_words(row.get("Analyzed_Word")) or None,
+        glosses=_tab_words(row.get("Gloss")),
+        translation=(row.get("Translated_Text") or "").strip() or None,
+        language=languages.get(row.get("Language_ID"), Language()),
+        is_segmented=False,
+        origin=f"{path}:{line}",
+    )
+    values.update(fields)
+    return IGTRecord(**values)
 
 
 def _word(row: dict, index: int, form: str, gloss_word: str, analyzed: bool, guesses: set[str]) -> Word:

@@ -399,15 +399,16 @@ def count_states(document: InterlinearDocument) -> dict[str, int]:
 class RecordDocument(InterlinearDocument):
     """Sentences that came as plain records (pasted text, shared-task or
     JSON-lines files): no tree of their own, so glosses live in the slots
-    only, and writing goes through another format."""
+    only, and reading and writing go through a flat format
+    (:func:`autogloss.formats.read_document`, :func:`~autogloss.formats.write_document`)."""
 
     format_name = "records"
     adopts_predicted_segmentation = True
 
     @classmethod
-    def read(cls, path: str | os.PathLike, format: str | None = None, **options) -> RecordDocument:
-        from ..formats import read_records
-        return cls.from_records(read_records(path, format, **options))
+    def read(cls, path: str | os.PathLike, **options) -> RecordDocument:
+        raise AutoglossError(f"{path}: records have no file format of their own: read them as sigmorphon, text, "
+                             f"jsonl, parquet or cldf")
 
     @classmethod
     def from_sentences(cls, sentences: list[Sentence], language: Language | None = None,

@@ -1,9 +1,8 @@
-"""Glossing models, one module per model family, behind one :class:`Glosser` interface."""
+"""Glossing models, one subpackage per model family, behind one :class:`Glosser`
+interface; :func:`load_model` loads any of them."""
 
-from ..records import UNKNOWN_GLOSS, GlossedRecord
-from .base import Glosser, load_backend
+from .base import Glosser
+from .loading import load_model
 from .majority import MajorityGlosser
 
-load_glosser = Glosser.from_pretrained
-
-__all__ = ["Glosser", "GlossedRecord", "MajorityGlosser", "UNKNOWN_GLOSS", "load_backend", "load_glosser"]
+__all__ = ["Glosser", "MajorityGlosser", "load_model"]

@@ -1,8 +1,13 @@
-"""The interface every glossing model implements, and model-directory loading.
+"""The interface every glossing model implements: glossing, saving and loading.
 
 A model directory is self-describing, the Hugging Face way: ``config.json``
-names the ``model_type`` and holds the settings, the parameters sit beside it
-(``model.safetensors`` for neural models), and ``README.md`` is the model card.
+names the ``model_type`` and holds the settings (one :class:`ModelConfig`
+dataclass per model type, serialised by :meth:`ModelConfig.to_dict`), the
+parameters sit beside it (``model.safetensors`` for neural models), and
+``README.md`` is the model card. Every model is written by
+:meth:`Glosser.save_pretrained` (atomically) and read back by its class's
+:meth:`Glosser.from_pretrained`; which class a directory needs, and models on
+the Hugging Face hub, are :mod:`autogloss.models.loading`'s business.
 
 Every model glosses a bounded amount at a time, whoever calls it (command
 line, server, benchmark): records in chunks, and a sentence longer than
@@ -11,7 +16,7 @@ line, server, benchmark): records in chunks, and a sentence longer than
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import json
 import os
 import re
@@ -21,10 +26,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
+from .. import __version__
 from ..errors import ModelError
-from ..records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, words
+from ..fileio import atomic_directory
+from ..records import GlossedRecord, IGTRecord, words
 
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
@@ -35,20 +42,98 @@ CARD_NAME = "README.md"
 WINDOW_WORDS = 200
 #: Windows of a long sentence glossed in one turn (see :meth:`Glosser.gloss_with_confidence`).
 WINDOWS_PER_TURN = 4
-#: The multilingual model shipped inside the package (see its README.md for
-#: how it was made); used when no model is named.
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "default-model"
-#: model_type -> where its class lives; imported only when such a model is
-#: loaded, so that commands which never touch a neural model never import torch.
-MODEL_TYPES = {
-    "majority": "autogloss.models.majority:MajorityGlosser",
-    "neural": "autogloss.models.neural.glosser:NeuralGlosser",
-    "neural-ensemble": "autogloss.models.neural.ensemble:EnsembleGlosser",
-    # Byte-level T5 glossers: a plain Hugging Face T5/ByT5 directory (such as
-    # lecslab/glosslm) says "t5"; autogloss's LoRA adapter directories say "seq2seq".
-    "seq2seq": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
-    "t5": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
-}
+#: The end of the hidden sibling where training keeps a model's checkpoints (see :func:`checkpoint_dir`).
+CHECKPOINT_SUFFIX = ".checkpoint"
+
+SettingsT = TypeVar("SettingsT", bound="Settings")
+
+
+class Settings:
+    """A dataclass of settings stored as a JSON object: :meth:`to_dict` and
+    :meth:`from_dict` are the one way every model's settings are written
+    and read. ``from_dict`` refuses unknown keys (a :class:`TypeError`),
+    unless the class sets ``ignore_unknown`` (settings a newer autogloss may
+    extend, which an older one can safely leave out)."""
+
+    ignore_unknown: ClassVar[bool] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls: type[SettingsT], data: dict) -> SettingsT:
+        if cls.ignore_unknown:
+            known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+            data = {key: value for key, value in data.items() if key in known}
+        return cls(**data)
+
+
+def _plain(value: Any) -> Any:
+    """A setting as JSON data: nested settings as their dicts."""
+    return value.to_dict() if isinstance(value, Settings) else value
+
+
+class ModelConfig(Settings):
+    """The ``config.json`` of one model type (a dataclass): its fields after
+    ``model_type`` and the ``autogloss_version`` that wrote it."""
+
+    model_type: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model_type": self.model_type, "autogloss_version": __version__, **super().to_dict()}
+
+    @classmethod
+    def read(cls: type[SettingsT], directory: Path, config: dict) -> SettingsT:
+        """The config of a checked directory from its parsed ``config.json``
+        (errors name the file); by default, the known fields that are there."""
+        known = {field.name for field in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        try:
+            return cls(**{key: value for key, value in config.items() if key in known})
+        except TypeError as error:
+            raise ModelError(f"{directory / CONFIG_NAME}: corrupt model config ({error})") from None
+
+
+def write_json(path: Path, data: dict, indent: int | None = 2) -> None:
+    """A JSON file of a model directory, as every model writes them (large
+    tables with ``indent`` None, on one line)."""
+    path.write_text(json.dumps(data, indent=indent, ensure_ascii=False), encoding="utf-8")
+
+
+def card(tags: list[str], text: str) -> str:
+    """A model card: Hugging Face metadata (library, tags) and ``text``."""
+    from huggingface_hub import ModelCard, ModelCardData  # only where a model is saved
+
+    return str(ModelCard(f"---\n{ModelCardData(library_name='autogloss', tags=tags).to_yaml()}\n---\n{text}"))
+
+
+#: What a Hugging Face hub model id looks like (``owner/name``).
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_hub_id(name: str | os.PathLike) -> bool:
+    """Whether ``name`` names a hub model rather than a local directory."""
+    return not Path(name).exists() and bool(HUB_ID.match(str(name)))
+
+
+def hub_snapshot(repo_id: str, failure: str, files: list[str] | None = None) -> Path:
+    """The local copy of a hub model (downloaded to the Hugging Face cache,
+    where the hub is reachable), or a :class:`ModelError`: ``failure`` (after
+    the id) and why. ``files``: the file patterns needed (None: all). The one
+    place any model is fetched from the hub."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id=repo_id, allow_patterns=files))
+    except Exception as error:  # offline, unknown repository, no permission ...
+        detail = str(error).splitlines()[0] if str(error) else "no detail"
+        raise ModelError(f"{repo_id}: {failure} ({type(error).__name__}: {detail})") from None
+
+
+def checkpoint_dir(model_dir: str | os.PathLike) -> Path:
+    """Where training of ``model_dir`` keeps its checkpoints: a hidden sibling,
+    so the model directory itself only ever holds a finished model."""
+    model_dir = Path(model_dir)
+    return model_dir.parent / f".{model_dir.name}{CHECKPOINT_SUFFIX}"
 
 
 class Glosser(ABC):
@@ -105,26 +190,64 @@ class Glosser(ABC):
         for output in self.gloss_with_confidence(records):
             yield output.record
 
+    def configure(self, *, beams: int | None = None, lexicon: bool = True) -> None:
+        """Gloss-time choices: ``beams`` for models that search (None: the
+        model's own), ``lexicon`` False to switch off lexicon induction where
+        a model has it. A choice that does not apply to a model is ignored."""
+
+    # -- saving and loading ------------------------------------------------------
+    #: The settings file of the model directory (its :class:`ModelConfig`).
+    config_name: ClassVar[str] = CONFIG_NAME
+    #: The ``model_type`` values :meth:`from_pretrained` accepts (``("*",)``: any).
+    model_types: ClassVar[tuple[str, ...]] = ()
+
     @abstractmethod
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        """Write the model directory (atomically)."""
+    def config(self, **options) -> ModelConfig:
+        """What :data:`config_name` holds for this model, saved with ``options``."""
+
+    @abstractmethod
+    def model_card(self) -> str:
+        """The ``README.md`` of the model directory."""
+
+    @abstractmethod
+    def _save_files(self, staging: Path, **options) -> None:
+        """Write the model's own files (parameters, vocabularies, ...) into ``staging``."""
+
+    def save_pretrained(self, directory: str | os.PathLike, **options) -> None:
+        """Write the model directory, atomically: its files, :meth:`config`
+        and :meth:`model_card` (``options`` go to the model's own files)."""
+        with atomic_directory(directory) as staging:
+            self._save_files(staging, **options)
+            write_json(staging / self.config_name, self.config(**options).to_dict())
+            (staging / CARD_NAME).write_text(self.model_card(), encoding="utf-8")
+
+    #: The files of a hub repository this class needs (None: all of them).
+    hub_files: ClassVar[list[str] | None] = None
+    #: Where the model was loaded from (a directory, or the hub id it was downloaded as).
+    source: str | None = None
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, source: str | None = None) -> Glosser:
+        """Load a model directory of this class (any model, with its own
+        class, and hub models are :func:`autogloss.models.loading.load_model`'s);
+        ``source``: the hub id it was downloaded as."""
+        directory = Path(directory)
+        config = cls._read_config(directory)
+        found = config.get("model_type")
+        if cls.model_types != ("*",) and found not in (cls.model_types or (cls.model_type,)):
+            raise ModelError(f"{directory}: a '{found}' model, not a '{cls.model_type}' one")
+        glosser = cls._load(directory, config)
+        glosser.source = source or str(directory.resolve())
+        return glosser
+
+    @classmethod
+    def _read_config(cls, directory: Path) -> dict:
+        return read_config(directory)
 
     @classmethod
     @abstractmethod
     def _load(cls, directory: Path, config: dict) -> Glosser:
-        """Build the model from a checked directory and its parsed config."""
-
-    @staticmethod
-    def from_pretrained(directory: str | os.PathLike | None = None) -> Glosser:
-        """Load any autogloss model: a local directory, a hub id, or (None) the packaged default model."""
-        directory = resolve_model_path(DEFAULT_MODEL_DIR if directory is None else directory)
-        config = read_config(directory)
-        model_type = config.get("model_type")
-        if model_type not in MODEL_TYPES:
-            known = ", ".join(sorted(MODEL_TYPES))
-            raise ModelError(f"{directory / CONFIG_NAME}: unknown model_type '{model_type}' (known: {known})")
-        module, name = MODEL_TYPES[model_type].split(":")
-        return getattr(importlib.import_module(module), name)._load(directory, config)
+        """Build the model from a checked directory and its parsed ``config.json``."""
 
 
 def _input_words(record: IGTRecord) -> list[str]:
@@ -219,24 +342,6 @@ def _turns_of(glosser: Glosser) -> _Turns:
         return turns
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-def resolve_model_path(name: str | os.PathLike) -> Path:
-    """A local model directory, or a Hugging Face hub id downloaded to the
-    local cache (where the hub is reachable)."""
-    path = Path(name)
-    if path.exists() or not _HUB_ID.match(str(name)):
-        return path
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo_id=str(name)))
-    except Exception as error:  # offline, unknown repository, no permission ...
-        raise ModelError(f"{name}: no such model directory, and not loadable from the Hugging Face hub "
-                         f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'})") from None
-
-
 def read_config(directory: Path) -> dict:
     """The parsed ``config.json`` of a model directory, with clear errors."""
     if not directory.exists():
@@ -266,25 +371,3 @@ def read_json_part(directory: Path, name: str) -> dict:
     if not path.is_file():
         raise ModelError(f"{directory}: incomplete model directory (no {name})")
     return read_json_object(path, "model file")
-
-
-BACKENDS = ("auto", "neural", "seq2seq")
-
-
-def load_backend(name: str | os.PathLike | None, backend: str = "auto") -> Glosser:
-    """Load a model for a named backend: ``auto`` (what the directory says it
-    is), ``neural`` (an autogloss neural model; None: the packaged one) or
-    ``seq2seq`` (any byte-level T5/ByT5 directory or hub id, e.g. lecslab/glosslm)."""
-    if backend not in BACKENDS:
-        raise ModelError(f"unknown backend '{backend}' (choose {', '.join(BACKENDS)})")
-    if backend == "seq2seq":
-        if name is None:
-            raise ModelError("the seq2seq backend needs --model: a T5/ByT5 model directory or hub id "
-                             "(e.g. lecslab/glosslm)")
-        from .seq2seq.glosser import Seq2SeqGlosser
-
-        return Seq2SeqGlosser.load(name)
-    glosser = Glosser.from_pretrained(name)
-    if backend == "neural" and glosser.model_type != "neural":
-        raise ModelError(f"{name}: a '{glosser.model_type}' model, not a neural one (try --backend auto)")
-    return glosser

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 from simplemma import LanguageDetector, Lemmatizer
 from simplemma.strategies import DefaultDictionaryFactory, DefaultStrategy
 
-from ..records import GlossedRecord, IGTRecord, words
-from .majority import backoff_key, split_keep_boundaries
+from ..records import GlossedRecord, IGTRecord, backoff_key, is_lexical, join_morphemes, split_keep_boundaries, words
+from .base import Settings
 
 # Metalanguage names and ISO 639-3 codes, as records give them, to simplemma's codes.
 METALANGUAGE_CODES = {
@@ -51,22 +51,10 @@ _LEMMATIZER = Lemmatizer(lemmatization_strategy=_STRATEGY)
 
 
 @dataclass(frozen=True)  # one default instance is shared by every glosser
-class LexiconSettings:
+class LexiconSettings(Settings):
     min_sentences: int = 2   # an unseen form must recur: one sentence cannot tell its word from the others
     min_dice: float = 0.5    # 2 * together / (form's sentences + lemma's sentences)
     exclude_explained: bool = True  # a translation word a seen morpheme's gloss accounts for is not a candidate
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict | None) -> LexiconSettings | None:
-        return None if data is None else cls(**data)
-
-
-def is_lexical(label: str) -> bool:
-    """A lexical gloss (``dog``, ``sit.PL``) rather than a grammatical one (``PL``) or a name (``Jacob``)."""
-    return label[:1].islower()
 
 
 def metalanguage_code(records: list[IGTRecord]) -> str:
@@ -210,7 +198,7 @@ def _relabel_morphemes(word: str, gloss: str, confidence: list[float], lexicon,
         entry = lexicon.get(backoff_key(morpheme))
         if entry and is_lexical(label) and remembered("morphemes", morpheme) is None:
             labels[index], confidence[index] = entry[0], round(entry[1], 4)
-    return labels[0] + "".join(sep + label for sep, label in zip(boundaries, labels[1:])), confidence
+    return join_morphemes(labels, boundaries), confidence
 
 
 def _relabel_word(word: str, gloss: str, confidence: list[float], lexicon,

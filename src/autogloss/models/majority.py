@@ -9,41 +9,27 @@ must beat, and needs nothing but the standard library.
 
 from __future__ import annotations
 
-import json
-import os
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..fileio import atomic_directory
-from ..records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, words, word_morphemes
-from .base import CARD_NAME, CONFIG_NAME, Glosser, read_json_part
+from ..records import (UNKNOWN_GLOSS, GlossedRecord, IGTRecord, backoff_key, join_morphemes, split_keep_boundaries,
+                       word_morphemes, words)
+from .base import Glosser, ModelConfig, card, read_json_part, write_json
 
 TABLES_NAME = "majority_tables.json"
 Table = dict[str, tuple[str, float]]  # key -> (most frequent value, its relative frequency)
 
 
-def backoff_key(token: str) -> str:
-    """A looser key for unseen tokens: case-folded, edge punctuation removed."""
-    start, end = 0, len(token)
-    while start < end and unicodedata.category(token[start]).startswith("P"):
-        start += 1
-    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
-        end -= 1
-    return token[start:end].casefold()
+@dataclass
+class MajorityConfig(ModelConfig):
+    """The ``config.json`` of a majority model."""
 
-
-def split_keep_boundaries(word: str) -> tuple[list[str], list[str]]:
-    """Morphemes of a word and the boundary markers between them."""
-    parts = word_morphemes(word)
-    boundaries, position = [], 0
-    for part in parts[:-1]:
-        position += len(part)
-        boundaries.append(word[position])
-        position += 1
-    return parts, boundaries
+    model_type = "majority"
+    unknown_gloss: str = UNKNOWN_GLOSS
+    trained_on: dict = field(default_factory=dict)
 
 
 def _majority(counts: dict[str, Counter]) -> Table:
@@ -126,10 +112,7 @@ class MajorityGlosser(Glosser):
         for word in words(record.segmented_form):
             parts, boundaries = split_keep_boundaries(word)
             found = [self._lookup(self.morphemes, part) or (UNKNOWN_GLOSS, 0.0) for part in parts]
-            pieces = [found[0][0]]
-            for boundary, (gloss, _) in zip(boundaries, found[1:]):
-                pieces += [boundary, gloss]
-            gloss_words.append("".join(pieces))
+            gloss_words.append(join_morphemes([gloss for gloss, _ in found], boundaries))
             confidences.append([confidence for _, confidence in found])
         return GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences)
 
@@ -149,21 +132,14 @@ class MajorityGlosser(Glosser):
                 for record in records]
 
     # -- saving and loading --------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        config = {"model_type": self.model_type, "autogloss_version": __version__,
-                  "unknown_gloss": UNKNOWN_GLOSS, "trained_on": self.trained_on}
-        tables = self.tables()
-        with atomic_directory(directory) as staging:
-            (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-            (staging / TABLES_NAME).write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
-            (staging / CARD_NAME).write_text(self._card(), encoding="utf-8")
+    def config(self) -> MajorityConfig:
+        return MajorityConfig(trained_on=self.trained_on)
 
-    def _card(self) -> str:
-        return f"""---
-library_name: autogloss
-tags: [interlinear-glossed-text, glossing, baseline]
----
-# Majority-gloss baseline (autogloss {__version__})
+    def _save_files(self, staging: Path, **options) -> None:
+        write_json(staging / TABLES_NAME, self.tables(), indent=None)
+
+    def model_card(self) -> str:
+        return card(["interlinear-glossed-text", "glossing", "baseline"], f"""# Majority-gloss baseline (autogloss {__version__})
 
 Glosses each morpheme (segmented input) or word (unsegmented input) with the
 gloss it most often had in training; unseen ones get `{UNKNOWN_GLOSS}`.
@@ -172,9 +148,10 @@ gloss it most often had in training; unseen ones get `{UNKNOWN_GLOSS}`.
 - Morphemes known: {sum(1 for k in self.morphemes if not k.startswith(chr(0))):,}
 - Words known: {sum(1 for k in self.words if not k.startswith(chr(0))):,}
 
-Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH`.
-"""
+Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
+""")
 
     @classmethod
     def _load(cls, directory: Path, config: dict) -> MajorityGlosser:
-        return cls.from_tables(read_json_part(directory, TABLES_NAME), config.get("trained_on"))
+        settings = MajorityConfig.read(directory, config)
+        return cls.from_tables(read_json_part(directory, TABLES_NAME), settings.trained_on)

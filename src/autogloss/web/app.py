@@ -38,26 +38,18 @@ from fastapi.staticfiles import StaticFiles
 
 from ..corrections import CorrectionsLog
 from ..errors import AutoglossError
-from ..glossing import fill_document
-from ..interlinear import (GlossState, InterlinearDocument, ProtectedGlossError,
-                           guess_document_format, read_document, write_document)
-from ..interlinear.document import RecordDocument
-from ..models.base import DEFAULT_MODEL_DIR, CONFIG_NAME, Glosser
+from ..glossing import FillSummary, fill_document, gloss_text
+from ..formats import detect_format, downloads, read_document, upload_suffixes, write_document
+from ..interlinear import GlossState, InterlinearDocument, ProtectedGlossError
+from ..models.base import CONFIG_NAME, Glosser
+from ..models.loading import DEFAULT_MODEL_DIR, load_model
 from .schemas import (AcceptRequest, DocumentView, ModelsView, MorphemeView, SentenceView, SummaryView,
                       TextRequest, WordView)
 
-#: Download formats: name -> (file suffix, media type).
-DOWNLOADS = {
-    "flextext": (".flextext", "application/xml"),
-    "toolbox": (".txt", "text/plain; charset=utf-8"),
-    "elan": (".eaf", "application/xml"),
-    "cldf": (".zip", "application/zip"),
-    "sigmorphon": (".txt", "text/plain; charset=utf-8"),
-    "jsonl": (".jsonl", "application/x-ndjson"),
-}
-#: Upload suffixes accepted, and the record format of those that are not documents.
-UPLOAD_SUFFIXES = {".flextext": None, ".eaf": None, ".sfm": None, ".tbx": None, ".toolbox": None,
-                   ".txt": "sigmorphon", ".jsonl": "jsonl", ".zip": None}
+#: Download formats: name -> file suffix and media type (from the format registry).
+DOWNLOADS = downloads()
+#: Upload suffixes accepted.
+UPLOAD_SUFFIXES = upload_suffixes()
 MAX_DOCUMENTS = 200
 DOCUMENT_ID = r"^[0-9a-f]{32}$"
 #: Host names a server on this machine is always reached by.
@@ -183,7 +175,7 @@ class _Models:
             raise HTTPException(422, f"unknown model '{name}' (offered: {', '.join(self._settings.models)})")
         with self._lock:
             if name not in self._loaded:
-                self._loaded[name] = Glosser.from_pretrained(self._settings.models[name])
+                self._loaded[name] = load_model(self._settings.models[name])
             return self._loaded[name]
 
 
@@ -223,9 +215,10 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
                           max_upload_bytes=settings.max_upload_bytes, low_confidence=settings.low_confidence)
 
     @app.post("/api/documents/text")
-    def gloss_text(request: TextRequest) -> DocumentView:
-        document = RecordDocument.from_records(_pasted_records(request.text))
-        return _gloss(document, "pasted text", "text", request.model)
+    def gloss_pasted(request: TextRequest) -> DocumentView:
+        # a malformed line is the paste's fault: a 400 naming the line (AutoglossError handler)
+        document, summary = gloss_text(request.text, models.get(request.model))
+        return _keep(document, "pasted text", "text", request.model, summary)
 
     @app.post("/api/documents/upload")
     def gloss_upload(file: UploadFile = File(...), model: str = Form(..., max_length=64)) -> DocumentView:
@@ -257,7 +250,11 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
         glosser = models.get(model)
         if not document.sentences:
             raise HTTPException(422, "no sentences to gloss")
-        summary = fill_document(document, glosser)
+        return _keep(document, name, source_format, model, fill_document(document, glosser), scratch)
+
+    def _keep(document: InterlinearDocument, name: str, source_format: str, model: str, summary: FillSummary,
+              scratch: Path | None = None) -> DocumentView:
+        """Hold a glossed document for the editor; its view."""
         view = SummaryView(filled=summary.filled, kept=summary.kept, skipped=summary.skipped)
         key = store.add(_Session(document, name, source_format, model, view, scratch))
         return _view(key, store.get(key), settings)
@@ -284,7 +281,7 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
     def download(key: str = PathParam(pattern=DOCUMENT_ID),
                  format: str = Query(pattern="^(" + "|".join(DOWNLOADS) + ")$")) -> Response:
         session = store.get(key)
-        suffix, media_type = DOWNLOADS[format]
+        suffix, media_type = DOWNLOADS[format].suffix, DOWNLOADS[format].media_type
         with session.lock, tempfile.TemporaryDirectory(prefix="autogloss-download-") as scratch:
             target = Path(scratch) / ("dataset" if format == "cldf" else f"out{suffix}")
             write_document(session.document, target, format)
@@ -297,21 +294,6 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
     return app
 
 
-def _pasted_records(text: str):
-    from ..records import IGTRecord
-
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        transcription, _, translation = line.partition("\t")
-        if not transcription.strip():
-            continue
-        records.append(IGTRecord(id=f"s{number}", transcription=" ".join(transcription.split()),
-                                 translation=" ".join(translation.split()) or None))
-    if not records:
-        raise HTTPException(422, "the pasted text has no sentence (one sentence per line)")
-    return records
-
-
 def _read_upload(name: str, suffix: str, data: bytes) -> tuple[InterlinearDocument, str]:
     """Read an uploaded file from a scratch directory the server names itself."""
     with tempfile.TemporaryDirectory(prefix="autogloss-upload-") as scratch:
@@ -320,12 +302,9 @@ def _read_upload(name: str, suffix: str, data: bytes) -> tuple[InterlinearDocume
             raise HTTPException(422, "a CLDF dataset is several files: upload it as one .zip")
         path.write_bytes(data)
         with _reading(name, path):
-            document_format = guess_document_format(path)
-            if document_format:
-                document = read_document(path, document_format)
-            else:
-                document = RecordDocument.read(path, UPLOAD_SUFFIXES[suffix])
-        return document, document_format or UPLOAD_SUFFIXES[suffix]
+            format = detect_format(path)
+            document = read_document(path, format)
+        return document, format
 
 
 @contextlib.contextmanager

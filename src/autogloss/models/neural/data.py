@@ -102,7 +102,14 @@ def unit_forms(record: IGTRecord) -> list[str]:
 
 
 def form_key(unit: str, mode: str) -> str:
-    """The identity of one morpheme (``mode`` segmented) or word."""
+    """The identity of one morpheme (``mode`` segmented) or word.
+
+    Not :func:`autogloss.records.backoff_key`, on purpose: these keys are
+    the entries of every saved model's form vocabulary (``vocab.json``, the
+    packaged model's included), so they must stay as they were trained. They
+    strip every non-word character (``\\W``: symbols such as ``+`` too, not
+    ``_``) and keep a word that is nothing else; the memory's backoff key
+    strips punctuation (category P) and leaves such a word empty."""
     if mode == SEGMENTED:
         return f"m:{unit.casefold()}"
     return f"w:{_EDGE_PUNCTUATION.sub('', unit).casefold() or unit}"

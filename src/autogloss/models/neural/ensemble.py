@@ -21,22 +21,38 @@ and the model card.
 
 from __future__ import annotations
 
-import json
-import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from ... import __version__
 from ...errors import ModelError
-from ...fileio import atomic_directory
 from ...records import IGTRecord
-from ..base import CARD_NAME, CONFIG_NAME
+from ..base import CONFIG_NAME, ModelConfig, card, read_config
 from .data import SEGMENTED, Batch, collate
 from .glosser import NeuralGlosser
-from .network import NEG_INF, WordDecoding
+from .network import WordDecoding, WordState, greedy_words, mask_word_scores
 
 MEMBER_PREFIX = "member-"
+
+
+@dataclass
+class EnsembleConfig(ModelConfig):
+    """The ``config.json`` of an ensemble: its member folders, the weight of
+    each member's probabilities, and how the members were described."""
+
+    model_type = "neural-ensemble"
+    members: list[str] = field(default_factory=list)
+    weights: list[float] | None = None
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, directory: Path, config: dict) -> EnsembleConfig:
+        names = config.get("members")
+        if not isinstance(names, list) or len(names) < 2:
+            raise ModelError(f"{directory / CONFIG_NAME}: an ensemble config needs a 'members' list of two or more folders")
+        return cls(names, config.get("weights"), config.get("info") or {})
 
 
 class EnsembleGlosser(NeuralGlosser):
@@ -99,59 +115,30 @@ class EnsembleGlosser(NeuralGlosser):
                              encoded: tuple[torch.Tensor, torch.Tensor]) -> WordDecoding:
         """Greedy decoding with every member in step: each step's label is the
         best by averaged probability, and every member reads it as the previous label."""
-        words = [self.network._start_words(*encoded, batch, needed)]  # the primary has read the batch already
-        words += [_start_words(member, member_batch, needed)
+        words = [self.network.start_words(batch, needed, encoded)]  # the primary has read the batch already
+        words += [member.network.start_words(member_batch, needed)
                   for member, member_batch in zip(self.members[1:], self._member_batches(batch, records)[1:])]
-        steps, primary_labels = self.network.config.max_word_labels, len(self.vocabs.labels)
-        labels = torch.full((words[0].total, steps), -1, dtype=torch.long)
-        confidence = torch.zeros(words[0].total, steps)
-        attention = torch.zeros(words[0].total, steps, words[0].chars.size(1))
-        previous = [torch.zeros(len(words[0].rows), dtype=torch.long) for _ in self.members]
-        for step in range(steps):
-            if not len(words[0].rows):
-                break
-            total = None
-            for index, (member, member_words) in enumerate(zip(self.members, words)):
-                scores, looked = member.network._step(member_words, previous[index])
-                scores[:, 1] = NEG_INF
-                if step == 0:
-                    scores[:, 0] = NEG_INF
-                total = self._accumulate(total, index, scores.softmax(-1))
-                if index == 0:
-                    attention[words[0].rows, step, : looked.size(1)] = looked
-            best, choice = total.max(-1)
-            labels[words[0].rows, step] = choice
-            confidence[words[0].rows, step] = best
-            going = choice != 0
-            choice = choice[going]
-            for index, member_words in enumerate(words):
-                # Copies and labels a member lacks enter as <unk>, as in its own decoding.
-                own = self._from_primary[index][choice.clamp(max=primary_labels - 1)]
-                previous[index] = own.where(choice < primary_labels, torch.ones_like(own))
-                member_words.keep(going)
-        return WordDecoding(labels, confidence, attention)
+        in_step = _InStep(self, words)
+        return greedy_words(words[0], self.network.config.max_word_labels, in_step.choose, in_step.advance)
 
     # -- saving and loading ----------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike, dtype: torch.dtype = torch.float32) -> None:
-        names = [f"{MEMBER_PREFIX}{index + 1}" for index in range(len(self.members))]
-        config = {"model_type": self.model_type, "autogloss_version": __version__, "members": names,
-                  "weights": self.weights, "info": self.ensemble_info}
-        with atomic_directory(directory) as staging:
-            for name, member in zip(names, self.members):
-                member.save_pretrained(staging / name, dtype=dtype)
-            (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-            (staging / CARD_NAME).write_text(self._card(names), encoding="utf-8")
+    def member_names(self) -> list[str]:
+        return [f"{MEMBER_PREFIX}{index + 1}" for index in range(len(self.members))]
 
-    def _card(self, names: list[str]) -> str:
+    def config(self, dtype: torch.dtype = torch.float32) -> EnsembleConfig:
+        return EnsembleConfig(self.member_names(), self.weights, self.ensemble_info)
+
+    def _save_files(self, staging: Path, dtype: torch.dtype = torch.float32) -> None:
+        for name, member in zip(self.member_names(), self.members):
+            member.save_pretrained(staging / name, dtype=dtype)
+
+    def model_card(self) -> str:
+        names = self.member_names()
         described = self.ensemble_info.get("members") or names
         lines = "\n".join(f"- `{name}/`: {description} ({member.info.get('trained_on', 'training data unspecified')}; "
                           f"initialised from {member.info.get('initialised_from', 'random')})"
                           for name, description, member in zip(names, described, self.members))
-        return f"""---
-library_name: autogloss
-tags: [interlinear-glossed-text, glossing, morphology, low-resource, ensemble]
----
-# autogloss neural glosser ensemble
+        return card(["interlinear-glossed-text", "glossing", "morphology", "low-resource", "ensemble"], f"""# autogloss neural glosser ensemble
 
 {len(self.members)} autogloss neural glossers (autogloss {__version__}) whose output probabilities are averaged,
 label by label (weights {", ".join(f"{weight:.2f}" for weight in self.weights)}); the first also supplies the memory of training glosses and, for unsegmented input, the
@@ -160,26 +147,49 @@ dev scores).
 
 {lines}
 
-Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH`.
-"""
+Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
+""")
 
     @classmethod
     def _load(cls, directory: Path, config: dict) -> EnsembleGlosser:
-        names = config.get("members")
-        if not isinstance(names, list) or len(names) < 2:
-            raise ModelError(f"{directory / CONFIG_NAME}: an ensemble config needs a 'members' list of two or more folders")
+        settings = EnsembleConfig.read(directory, config)
         members = []
-        for name in names:
-            member = NeuralGlosser.from_pretrained(directory / name)
-            if not isinstance(member, NeuralGlosser) or isinstance(member, EnsembleGlosser):
+        for name in settings.members:
+            if read_config(directory / name).get("model_type") != NeuralGlosser.model_type:
                 raise ModelError(f"{directory / name}: ensemble members must be neural models")
-            members.append(member)
-        return cls(members, config.get("info"), config.get("weights"))
+            members.append(NeuralGlosser.from_pretrained(directory / name))
+        return cls(members, settings.info, settings.weights)
 
 
-def _start_words(member: NeuralGlosser, batch: Batch, needed: torch.Tensor):
-    """A member's decoder start state for the ``needed`` words of its batch."""
-    return member.network._start_words(*member.network.encode(batch), batch, needed)
+class _InStep:
+    """The members of an ensemble decoding words in step (see
+    :func:`greedy_words`): each reads the label chosen by averaged
+    probability, in its own label space."""
+
+    def __init__(self, ensemble: EnsembleGlosser, words: list[WordState]):
+        self.ensemble, self.words = ensemble, words
+        self.previous = [torch.zeros(len(words[0].rows), dtype=torch.long) for _ in words]
+
+    def choose(self, step: int, _previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        total, attention = None, None
+        for index, (member, member_words) in enumerate(zip(self.ensemble.members, self.words)):
+            scores, looked = member.network.step(member_words, self.previous[index])
+            mask_word_scores(scores, step)
+            total = self.ensemble._accumulate(total, index, scores.softmax(-1))
+            if index == 0:
+                attention = looked  # the primary places the boundaries
+        best, choice = total.max(-1)
+        return choice, best, attention
+
+    def advance(self, going: torch.Tensor, choice: torch.Tensor) -> torch.Tensor:
+        primary_labels = len(self.ensemble.vocabs.labels)
+        for index, member_words in enumerate(self.words):
+            # Copies and labels a member lacks enter as <unk>, as in its own decoding.
+            own = self.ensemble._from_primary[index][choice.clamp(max=primary_labels - 1)]
+            self.previous[index] = own.where(choice < primary_labels, torch.ones_like(own))
+            if index:
+                member_words.keep(going)  # the primary's words are kept by the decoding loop
+        return choice
 
 
 def _shared_labels(itos: list[str], stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor]:

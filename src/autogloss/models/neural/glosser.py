@@ -9,10 +9,10 @@ and ``README.md`` (the model card).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,11 +21,10 @@ from safetensors.torch import load_file, save_file
 
 from ... import __version__
 from ...errors import ModelError
-from ...fileio import atomic_directory
-from ...records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord
-from ..base import CARD_NAME, CONFIG_NAME, Glosser, read_json_part
+from ...records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, join_morphemes, split_keep_boundaries
+from ..base import CONFIG_NAME, Glosser, ModelConfig, card, read_json_part, write_json
 from ..lexicon import LexiconSettings, fill_unseen_stems
-from ..majority import MajorityGlosser, split_keep_boundaries
+from ..majority import MajorityGlosser
 from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, form_key, input_words, language_key,
                    translation_words, unit_forms, word_labels)
 from .network import GlossingNetwork, NetworkConfig, WordDecoding
@@ -35,6 +34,35 @@ WEIGHTS_NAME = "model.safetensors"
 VOCAB_NAME = "vocab.json"
 MEMORY_NAME = "memory.json"
 INFERENCE_BATCH = 64
+
+
+@dataclass
+class NeuralConfig(ModelConfig):
+    """The ``config.json`` of a neural model: the network's shape, when the
+    memory of training glosses answers instead of the network, lexicon
+    induction (None: off) and what is known of its training (``info``)."""
+
+    model_type = "neural"
+    torch_dtype: str = "float32"
+    network: NetworkConfig | None = None
+    memory_thresholds: dict = field(default_factory=dict)
+    lexicon_induction: LexiconSettings | None = LexiconSettings()
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, directory: Path, config: dict) -> NeuralConfig:
+        try:
+            network = NetworkConfig.from_dict(config["network"])
+        except (KeyError, TypeError) as error:
+            raise ModelError(f"{directory / CONFIG_NAME}: corrupt model config ({error})") from None
+        # Models saved before lexicon induction existed get it with the default settings.
+        lexicon = config.get("lexicon_induction", LexiconSettings().to_dict())
+        try:
+            lexicon = None if lexicon is None else LexiconSettings.from_dict(lexicon)
+        except TypeError as error:
+            raise ModelError(f"{directory / CONFIG_NAME}: corrupt lexicon_induction settings ({error})") from None
+        return cls(config.get("torch_dtype", "float32"), network, config.get("memory_thresholds") or {}, lexicon,
+                   config.get("info") or {})
 
 
 def build_vocabularies(records: Iterable[IGTRecord], max_labels: int | None = None, min_label_count: int = 1,
@@ -195,7 +223,7 @@ class NeuralGlosser(Glosser):
                     labels.append(remembered[0])
                     word_confidence.append(round(remembered[1], 4))
                     unit += 1
-                gloss_words.append(labels[0] + "".join(sep + label for sep, label in zip(boundaries, labels[1:])))
+                gloss_words.append(join_morphemes(labels, boundaries))
                 confidences.append(word_confidence)
             outputs.append(GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences))
         return outputs
@@ -266,34 +294,33 @@ class NeuralGlosser(Glosser):
         return self.network.decode_words(batch, needed, encoded)
 
     # -- saving and loading ----------------------------------------------------------
+    def configure(self, *, beams: int | None = None, lexicon: bool = True) -> None:
+        if not lexicon:
+            self.lexicon = None
+
+    def config(self, dtype: torch.dtype = torch.float32) -> NeuralConfig:
+        return NeuralConfig(str(dtype).removeprefix("torch."), self.network.config, self.memory_thresholds,
+                            self.lexicon, self.info)
+
     def save_pretrained(self, directory: str | os.PathLike, dtype: torch.dtype = torch.float32) -> None:
         """Save in the Hugging Face layout. ``dtype=torch.float16`` halves the
         weights file (for shipping); loading always computes in float32."""
-        config = {
-            "model_type": self.model_type,
-            "autogloss_version": __version__,
-            "torch_dtype": str(dtype).removeprefix("torch."),
-            "network": self.network.config.to_json(),
-            "memory_thresholds": self.memory_thresholds,
-            "lexicon_induction": self.lexicon.to_json() if self.lexicon else None,
-            "info": self.info,
-        }
-        with atomic_directory(directory) as staging:
-            (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
-            (staging / VOCAB_NAME).write_text(json.dumps(self.vocabs.to_json(), ensure_ascii=False), encoding="utf-8")
-            state = {name: tensor.detach().to(dtype).contiguous() if tensor.is_floating_point() else tensor.detach().contiguous()
-                     for name, tensor in self.network.state_dict().items()}
-            save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "autogloss": __version__})
-            if self.memory is not None:
-                (staging / MEMORY_NAME).write_text(json.dumps(self.memory.tables(), ensure_ascii=False), encoding="utf-8")
-            (staging / CARD_NAME).write_text(model_card(self), encoding="utf-8")
+        super().save_pretrained(directory, dtype=dtype)
+
+    def _save_files(self, staging: Path, dtype: torch.dtype = torch.float32) -> None:
+        write_json(staging / VOCAB_NAME, self.vocabs.to_json(), indent=None)
+        state = {name: tensor.detach().to(dtype).contiguous() if tensor.is_floating_point() else tensor.detach().contiguous()
+                 for name, tensor in self.network.state_dict().items()}
+        save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "autogloss": __version__})
+        if self.memory is not None:
+            write_json(staging / MEMORY_NAME, self.memory.tables(), indent=None)
+
+    def model_card(self) -> str:
+        return model_card(self)
 
     @classmethod
     def _load(cls, directory: Path, config: dict) -> NeuralGlosser:
-        try:
-            network_config = NetworkConfig(**config["network"])
-        except (KeyError, TypeError) as error:
-            raise ModelError(f"{directory / CONFIG_NAME}: corrupt model config ({error})") from None
+        settings = NeuralConfig.read(directory, config)
         vocabs = Vocabularies.from_json(read_json_part(directory, VOCAB_NAME))
         weights = directory / WEIGHTS_NAME
         if not weights.is_file():
@@ -302,7 +329,7 @@ class NeuralGlosser(Glosser):
             state = load_file(str(weights))
         except (SafetensorError, OSError, ValueError) as error:
             raise ModelError(f"{weights}: corrupt weights ({error})") from None
-        network = GlossingNetwork(network_config)
+        network = GlossingNetwork(settings.network)
         try:
             network.load_state_dict(state)
         except RuntimeError as error:
@@ -312,12 +339,7 @@ class NeuralGlosser(Glosser):
         memory = None
         if (directory / MEMORY_NAME).is_file():
             memory = MajorityGlosser.from_tables(read_json_part(directory, MEMORY_NAME))
-        try:
-            # Models saved before lexicon induction existed get it with the default settings.
-            lexicon = LexiconSettings.from_json(config.get("lexicon_induction", LexiconSettings().to_json()))
-        except TypeError as error:
-            raise ModelError(f"{directory / CONFIG_NAME}: corrupt lexicon_induction settings ({error})") from None
-        return cls(network, vocabs, config.get("info"), memory, config.get("memory_thresholds"), lexicon)
+        return cls(network, vocabs, settings.info, memory, settings.memory_thresholds, settings.lexicon_induction)
 
 
 def _segment(word: str, attention: torch.Tensor) -> str:
@@ -422,16 +444,13 @@ def _grow(network: GlossingNetwork, name: str, size: int) -> None:
 
 
 def model_card(glosser: NeuralGlosser) -> str:
+    """The card of a neural model: what it is, what it was trained on, its dev scores."""
     info = glosser.info
     c = glosser.network.config
     parameters = sum(p.numel() for p in glosser.network.parameters())
     scores = info.get("dev_scores") or {}
     score_lines = "\n".join(f"- {k}: {v:.2f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in scores.items())
-    return f"""---
-library_name: autogloss
-tags: [interlinear-glossed-text, glossing, morphology, low-resource]
----
-# autogloss neural glosser
+    return card(["interlinear-glossed-text", "glossing", "morphology", "low-resource"], f"""# autogloss neural glosser
 
 A character-level BiLSTM glosser (autogloss {__version__}, {parameters:,} parameters). Segmented input:
 each given morpheme is classified; unsegmented input: a small decoder emits each word's gloss labels,
@@ -443,7 +462,7 @@ and where it attends segments the word. Both can copy a translation word as a gl
 - Languages: {len(glosser.vocabs.languages) - 2:,}; gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}
 - Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
 - Training: {info.get("training", "unspecified")}
-- Unseen stems: {"glossed with the translation lemma that recurs with them across the sentences glossed together (" + ", ".join(f"{k} {v}" for k, v in glosser.lexicon.to_json().items()) + ")" if glosser.lexicon else "left to the network"}
+- Unseen stems: {"glossed with the translation lemma that recurs with them across the sentences glossed together (" + ", ".join(f"{k} {v}" for k, v in glosser.lexicon.to_dict().items()) + ")" if glosser.lexicon else "left to the network"}
 - Made with: {f"`{info['command']}`" if info.get("command") else "the autogloss Python API"}
 
 ## Dev scores (official SIGMORPHON 2023 scorer, percent)
@@ -452,5 +471,5 @@ Scored on: {info.get("dev_data", "the dev data given to training")}.
 
 {score_lines or "not recorded"}
 
-Load with `autogloss.models.load_glosser(path)` or `autogloss gloss --model PATH`.
-"""
+Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
+""")

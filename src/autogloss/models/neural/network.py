@@ -14,18 +14,20 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from ..base import Settings
 from .data import SEGMENTED, Batch
 
 NEG_INF = -1e9
 
 
 @dataclass
-class NetworkConfig:
+class NetworkConfig(Settings):
     chars: int
     labels: int
     languages: int
@@ -40,9 +42,6 @@ class NetworkConfig:
     label_dim: int = 64
     max_word_labels: int = 12
     dropout: float = 0.25
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def _reverse_within_length(inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -177,7 +176,7 @@ class GlossingNetwork(nn.Module):
             return self._scores(morphemes, translation, batch.translation_mask)
         if teacher is None:
             raise ValueError("word mode needs teacher inputs in training; use decode_words to gloss")
-        return self._teacher_forced(self._start_words(states, translation, batch), teacher)
+        return self._teacher_forced(self.start_words(batch, encoded=(states, translation)), teacher)
 
     def encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Character states of the sentences and vectors of their translation words."""
@@ -188,19 +187,23 @@ class GlossingNetwork(nn.Module):
         """Greedy decoding of every word of a words-mode batch (in reading
         order), or only of the ``needed`` ones (W,) bool; skipped words get no labels.
         ``encoded``: the batch's :meth:`encode`, if already computed."""
-        states, translation = encoded or self.encode(batch)
-        return self._greedy(self._start_words(states, translation, batch, needed))
+        words = self.start_words(batch, needed, encoded)
+        return greedy_words(words, self.config.max_word_labels, lambda step, previous: self.choose(words, step, previous),
+                            lambda going, chosen: self.as_previous(chosen))
 
     def attend_words(self, batch: Batch, chosen: torch.Tensor, teacher: torch.Tensor,
                      encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         """Where the decoder looks (N, S, Lw) in each ``chosen`` (W,) bool word
         while reading the given labels ``teacher`` (N, S) (see
         :func:`word_teacher_inputs`): the morpheme boundaries of a known gloss."""
-        states, translation = encoded or self.encode(batch)
-        return self._teacher_forced(self._start_words(states, translation, batch, chosen), teacher).attention
+        return self._teacher_forced(self.start_words(batch, chosen, encoded), teacher).attention
 
-    def _start_words(self, states: torch.Tensor, translation: torch.Tensor, batch: Batch,
-                     needed: torch.Tensor | None = None) -> _Words:
+    def start_words(self, batch: Batch, needed: torch.Tensor | None = None,
+                    encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> WordState:
+        """The decoder's start state for every word of a words-mode batch (in
+        reading order), or for the ``needed`` ones (W,) bool; ``encoded``: the
+        batch's :meth:`encode`, if already computed."""
+        states, translation = encoded or self.encode(batch)
         sentence, word = batch.unit_mask.nonzero(as_tuple=True)
         total = len(sentence)
         rows = torch.arange(total) if needed is None else needed.nonzero(as_tuple=True)[0]
@@ -214,56 +217,80 @@ class GlossingNetwork(nn.Module):
         local_spans = torch.stack([torch.zeros_like(spans[:, 0]), spans[:, 1] - spans[:, 0]], -1)[:, None, :]
         start = torch.cat([_pool_spans(chars, local_spans)[:, 0], forms], dim=-1)
         context = (chars * char_mask[..., None]).sum(1) / char_mask.sum(1, keepdim=True).clamp(min=1)
-        return _Words(rows, total, chars, char_mask, self.decoder_attention(chars), torch.tanh(self.decoder_start(start)),
+        return WordState(rows, total, chars, char_mask, self.decoder_attention(chars), torch.tanh(self.decoder_start(start)),
                       context, translation[sentence], batch.translation_mask[sentence])
 
-    def _step(self, words: _Words, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One decoder step for every word in ``words`` (updated in place):
-        label scores (W, V+T) and where it looked (W, Lw)."""
+    def step(self, words: WordState, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One decoder step for every word in ``words`` (updated in place), each
+        reading its ``previous`` label (W,): label scores (W, V+T) and where it looked (W, Lw)."""
         words.hidden = self.decoder(torch.cat([self.label_embedding(previous), words.context], dim=-1), words.hidden)
         weights = torch.einsum("wd,wld->wl", words.hidden, words.keys).masked_fill(~words.char_mask, NEG_INF).softmax(-1)
         words.context = torch.einsum("wl,wld->wd", weights, words.chars)
         unit = torch.tanh(self.decoder_output(torch.cat([words.hidden, words.context], dim=-1)))
         return self._scores(unit[:, None, :], words.translation, words.translation_mask)[:, 0], weights
 
-    def _teacher_forced(self, words: _Words, teacher: torch.Tensor) -> WordOutput:
+    def _teacher_forced(self, words: WordState, teacher: torch.Tensor) -> WordOutput:
         previous = torch.zeros(len(words.rows), dtype=torch.long)  # 0: start/end marker
         logits, attention = [], []
         for step in range(teacher.size(1)):
-            scores, weights = self._step(words, previous)
+            scores, weights = self.step(words, previous)
             logits.append(scores)
             attention.append(weights)
             previous = teacher[:, step]
         return WordOutput(torch.stack(logits, 1), torch.stack(attention, 1), words.char_mask)
 
-    def _greedy(self, words: _Words) -> WordDecoding:
-        """Best label at each step, never <unk>, at least one label per word;
-        a word leaves the batch once it has ended, so later steps cost less."""
-        steps, count = self.config.max_word_labels, len(words.rows)
-        labels = torch.full((words.total, steps), -1, dtype=torch.long)
-        confidence = torch.zeros(words.total, steps)
-        attention = torch.zeros(words.total, steps, words.chars.size(1))
-        previous = torch.zeros(count, dtype=torch.long)
-        for step in range(steps):
-            if not len(words.rows):
-                break
-            scores, weights = self._step(words, previous)
-            scores[:, 1] = NEG_INF
-            if step == 0:
-                scores[:, 0] = NEG_INF
-            best, choice = scores.max(-1)
-            labels[words.rows, step] = choice
-            confidence[words.rows, step] = (best - scores.logsumexp(-1)).exp()
-            attention[words.rows, step, : weights.size(1)] = weights
-            going = choice != 0
-            previous = choice[going]
-            previous = previous.where(previous < self.config.labels, torch.ones_like(previous))  # copies enter as <unk>
-            words.keep(going)
-        return WordDecoding(labels, confidence, attention)
+    def choose(self, words: WordState, step: int, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One greedy step (see :func:`greedy_words`): the best label of every
+        word in ``words``, its probability, and where the decoder looked."""
+        scores, weights = self.step(words, previous)
+        mask_word_scores(scores, step)
+        best, choice = scores.max(-1)
+        return choice, (best - scores.logsumexp(-1)).exp(), weights
+
+    def as_previous(self, choice: torch.Tensor) -> torch.Tensor:
+        """Chosen outputs as the next step's previous labels: copies enter as <unk>."""
+        return choice.where(choice < self.config.labels, torch.ones_like(choice))
+
+
+def mask_word_scores(scores: torch.Tensor, step: int) -> torch.Tensor:
+    """Never <unk>, and at least one label per word (no end marker at step 0)."""
+    scores[:, 1] = NEG_INF
+    if step == 0:
+        scores[:, 0] = NEG_INF
+    return scores
+
+
+#: One greedy step: (step, previous labels) -> chosen outputs, their probabilities, attention.
+Chooser = Callable[[int, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+
+
+def greedy_words(words: WordState, steps: int, choose: Chooser,
+                 advance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> WordDecoding:
+    """Greedy decoding of the words in ``words``: ``choose`` picks each
+    step's outputs; a word leaves the batch once it has ended (``words``
+    shrinks in place), so later steps cost less. ``advance(going, choice)``
+    turns the chosen outputs of the words still going into the next
+    step's previous labels and shrinks any other state it keeps (default:
+    the chosen outputs themselves)."""
+    labels = torch.full((words.total, steps), -1, dtype=torch.long)
+    confidence = torch.zeros(words.total, steps)
+    attention = torch.zeros(words.total, steps, words.chars.size(1))
+    previous = torch.zeros(len(words.rows), dtype=torch.long)  # 0: start marker
+    for step in range(steps):
+        if not len(words.rows):
+            break
+        choice, probability, looked = choose(step, previous)
+        labels[words.rows, step] = choice
+        confidence[words.rows, step] = probability
+        attention[words.rows, step, : looked.size(1)] = looked
+        going = choice != 0
+        previous = advance(going, choice[going]) if advance else choice[going]
+        words.keep(going)
+    return WordDecoding(labels, confidence, attention)
 
 
 @dataclass
-class _Words:
+class WordState:
     """The words being decoded and their decoder state (rows of the batch's word list)."""
     rows: torch.Tensor               # (W,) which of the batch's words
     total: int                       # how many words the batch has

@@ -23,17 +23,11 @@ from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_directory
 from ...metrics import evaluate_records
 from ...records import IGTRecord
+from ..base import checkpoint_dir
 from .data import Example, collate
 from .glosser import NeuralGlosser
 from .network import segmented_loss, word_loss, word_teacher_inputs
 
-
-
-def checkpoint_dir(model_dir: str | Path) -> Path:
-    """Where training of ``model_dir`` keeps its checkpoint: a hidden sibling,
-    so the model directory itself only ever holds a finished model."""
-    model_dir = Path(model_dir)
-    return model_dir.parent / f".{model_dir.name}.checkpoint"
 
 
 @dataclass

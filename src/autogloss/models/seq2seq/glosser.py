@@ -17,16 +17,14 @@ import codecs
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ... import __version__
 from ...errors import ModelError
-from ...fileio import atomic_directory
 from ...records import GlossedRecord, IGTRecord, word_morphemes
-from ..base import _HUB_ID, CARD_NAME, CONFIG_NAME, Glosser, read_json_object
+from ..base import CONFIG_NAME, Glosser, ModelConfig, Settings, card, hub_snapshot, is_hub_id, read_json_object, write_json
 from .prompt import PromptInput, align_glosses, build_prompt, prompt_input
 
 SETTINGS_NAME = "autogloss.json"
@@ -38,7 +36,7 @@ RECORDS_PER_CHUNK = 512  # records read ahead, sorted by length into batches
 
 
 @dataclass
-class GenerationSettings:
+class GenerationSettings(Settings):
     """How a seq2seq glosser writes its output (saved in ``autogloss.json``).
 
     The most new bytes for a record is ``length_factor`` times its input
@@ -53,10 +51,7 @@ class GenerationSettings:
     max_output_bytes: int = 1024
     max_input_bytes: int = 1024  # longer prompts are cut, as in GlossLM's training
 
-    @classmethod
-    def from_json(cls, data: dict) -> GenerationSettings:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    ignore_unknown = True  # settings of a newer autogloss
 
     def max_new_tokens(self, sources: list[PromptInput]) -> int:
         longest = max(len(source.text.encode("utf-8")) for source in sources)
@@ -133,11 +128,14 @@ def _check_tokenizer_files(directory: Path) -> None:
 
 
 def load_hf_model(name: str | Path):
-    """A seq2seq language model from a local directory or a hub id, through
-    ``transformers`` (which downloads and caches hub models where the hub is reachable)."""
+    """A seq2seq language model from a local directory or a hub id (see
+    :func:`~autogloss.models.base.hub_snapshot`), through ``transformers``."""
     from transformers import AutoModelForSeq2SeqLM
 
     quiet_transformers()
+    if is_hub_id(name):
+        name = hub_snapshot(str(name), "not a loadable seq2seq model directory, and loading it from the Hugging Face "
+                                       "hub failed", Seq2SeqGlosser.hub_files)
     try:
         model = AutoModelForSeq2SeqLM.from_pretrained(str(name))
     except (OSError, ValueError, KeyError, RuntimeError) as error:
@@ -148,25 +146,33 @@ def load_hf_model(name: str | Path):
     return model
 
 
-def _read_settings(directory: Path) -> dict:
-    path = directory / SETTINGS_NAME
-    if not path.is_file():
-        return {}
-    return read_json_object(path, "autogloss settings")
+@dataclass
+class Seq2SeqConfig(ModelConfig):
+    """autogloss's settings of a seq2seq model, in ``autogloss.json`` beside
+    the Hugging Face ``config.json``: generation, training summary and, for
+    a LoRA adapter, its base model. Without the file the defaults apply."""
+
+    model_type = "seq2seq"
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    info: dict = field(default_factory=dict)
+    base_model: str | None = None
+
+    def to_dict(self) -> dict:
+        saved = {key: value for key, value in super().to_dict().items() if key != "model_type"}  # config.json's
+        if self.base_model is None:
+            del saved["base_model"]
+        return saved
+
+    @classmethod
+    def read(cls, directory: Path, config: dict) -> Seq2SeqConfig:
+        path = directory / SETTINGS_NAME
+        saved = read_json_object(path, "autogloss settings") if path.is_file() else {}
+        return cls(GenerationSettings.from_dict(saved.get("generation", {})), saved.get("info") or {},
+                   saved.get("base_model"))
 
 
-def _hub_settings(name: str) -> dict:
-    """``autogloss.json`` of a hub model, when it has one (GlossLM's does not)."""
-    try:
-        from huggingface_hub import hf_hub_download
-
-        return _read_settings(Path(hf_hub_download(repo_id=name, filename=SETTINGS_NAME)).parent)
-    except Exception:  # no such file, offline, ...: the defaults apply
-        return {}
-
-
-def _adapter_base(directory: Path, saved: dict) -> str:
-    base = saved.get("base_model")
+def _adapter_base(directory: Path, saved: Seq2SeqConfig) -> str:
+    base = saved.base_model
     if not base:
         adapter = json.loads((directory / ADAPTER_CONFIG_NAME).read_text(encoding="utf-8"))
         base = adapter.get("base_model_name_or_path")
@@ -198,27 +204,22 @@ class Seq2SeqGlosser(Glosser):
         return hasattr(self.model, "peft_config")
 
     # -- loading ---------------------------------------------------------------------------
+    model_types = ("*",)  # any byte-level encoder-decoder directory (checked when loaded)
+    config_name = SETTINGS_NAME
+    hub_files = ["*.json", "*.safetensors", "*.md"]
+
     @classmethod
-    def load(cls, name: str | os.PathLike) -> Seq2SeqGlosser:
-        """Load from a local directory (a T5/ByT5 model or an autogloss LoRA
-        adapter) or a Hugging Face hub id such as ``lecslab/glosslm``."""
-        path = Path(name)
-        if path.is_dir():
-            return cls._load(path, {})
-        if path.exists():
-            raise ModelError(f"{name}: a model is a directory, not a file")
-        if not _HUB_ID.match(str(name)):
-            raise ModelError(f"{name}: no such model directory")
-        quiet_transformers()
-        saved = _hub_settings(str(name))
-        model = load_hf_model(str(name))
-        return cls(model, GenerationSettings.from_json(saved.get("generation", {})), saved.get("info"),
-                   source=str(name))
+    def _read_config(cls, directory: Path) -> dict:
+        """Hugging Face directories are checked by ``transformers``, adapters by ``peft``."""
+        if not directory.exists():
+            raise ModelError(f"{directory}: no such model directory")
+        if not directory.is_dir():
+            raise ModelError(f"{directory}: a model is a directory, not a file")
+        return {}
 
     @classmethod
     def _load(cls, directory: Path, config: dict) -> Seq2SeqGlosser:
-        saved = _read_settings(directory)
-        settings = GenerationSettings.from_json(saved.get("generation", {}))
+        saved = Seq2SeqConfig.read(directory, config)
         if (directory / ADAPTER_CONFIG_NAME).is_file():
             from peft import PeftModel
 
@@ -229,11 +230,15 @@ class Seq2SeqGlosser(Glosser):
                 model = PeftModel.from_pretrained(base, str(directory))
             except (OSError, ValueError, KeyError, RuntimeError) as error:
                 raise ModelError(f"{directory}: LoRA adapter does not load on {base_name} ({_first_line(error)})") from None
-            return cls(model, settings, saved.get("info"), base_model=base_name, source=str(directory.resolve()))
+            return cls(model, saved.generation, saved.info, base_model=base_name)
         if not (directory / CONFIG_NAME).is_file():
             raise ModelError(f"{directory}: not a model directory (no {CONFIG_NAME} and no {ADAPTER_CONFIG_NAME})")
         _check_tokenizer_files(directory)
-        return cls(load_hf_model(directory), settings, saved.get("info"), source=str(directory.resolve()))
+        return cls(load_hf_model(directory), saved.generation, saved.info)
+
+    def configure(self, *, beams: int | None = None, lexicon: bool = True) -> None:
+        if beams:
+            self.settings.beams = beams
 
     # -- glossing ---------------------------------------------------------------------------
     def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
@@ -281,29 +286,26 @@ class Seq2SeqGlosser(Glosser):
         return outputs
 
     # -- saving ----------------------------------------------------------------------------
-    def settings_json(self) -> dict:
-        return {"autogloss_version": __version__, "generation": asdict(self.settings), "info": self.info,
-                **({"base_model": self.base_model} if self.is_adapter else {})}
+    def config(self) -> Seq2SeqConfig:
+        return Seq2SeqConfig(self.settings, self.info, self.base_model if self.is_adapter else None)
 
-    def save_pretrained(self, directory: str | os.PathLike) -> None:
-        """Write the model directory atomically: the full model in the Hugging
-        Face layout, or for a LoRA model only the adapter and a reference to its base."""
+    def _save_files(self, staging: Path) -> None:
+        """The full model in the Hugging Face layout, or for a LoRA model only
+        the adapter and a ``config.json`` that names its base."""
         model = self.model.module if hasattr(self.model, "module") else self.model
-        with atomic_directory(directory) as staging:
-            model.save_pretrained(str(staging))
-            if self.is_adapter:
-                (staging / CONFIG_NAME).write_text(json.dumps(
-                    {"model_type": self.model_type, "adapter": ADAPTER_CONFIG_NAME, "base_model": self.base_model},
-                    indent=2), encoding="utf-8")
-            else:
-                self.tokenizer.save_pretrained(str(staging))
-            (staging / SETTINGS_NAME).write_text(json.dumps(self.settings_json(), indent=2, ensure_ascii=False),
-                                                 encoding="utf-8")
-            (staging / CARD_NAME).write_text(model_card(self), encoding="utf-8")
+        model.save_pretrained(str(staging))
+        if self.is_adapter:
+            write_json(staging / CONFIG_NAME, {"model_type": self.model_type, "adapter": ADAPTER_CONFIG_NAME,
+                                               "base_model": self.base_model})
+        else:
+            self.tokenizer.save_pretrained(str(staging))
+
+    def model_card(self) -> str:
+        return model_card(self)
 
 
 def _check_local_base(base_name: str, adapter_dir: Path) -> None:
-    if not Path(base_name).exists() and not _HUB_ID.match(base_name):
+    if not Path(base_name).exists() and not is_hub_id(base_name):
         raise ModelError(f"{adapter_dir}: its base model {base_name} is not there (moved or deleted?)")
 
 
@@ -358,11 +360,7 @@ def model_card(glosser: Seq2SeqGlosser) -> str:
     kind = (f"A LoRA adapter ({trainable:,} trainable parameters) on the base model `{glosser.base_model}`; "
             f"this directory holds only the adapter." if glosser.is_adapter
             else f"A byte-level seq2seq glosser ({parameters:,} parameters).")
-    return f"""---
-library_name: autogloss
-tags: [interlinear-glossed-text, glossing, byt5, t5, glosslm]
----
-# autogloss seq2seq glosser
+    return card(["interlinear-glossed-text", "glossing", "byt5", "t5", "glosslm"], f"""# autogloss seq2seq glosser
 
 {kind} It reads the GlossLM prompt (language, transcription, whether it is segmented,
 translation) as UTF-8 bytes and writes the gloss line; autogloss aligns the output with the input.
@@ -377,5 +375,5 @@ translation) as UTF-8 bytes and writes the gloss line; autogloss aligns the outp
 
 {score_lines or "not recorded"}
 
-Load with `autogloss gloss --backend seq2seq --model PATH` or `autogloss.models.load_glosser(path)`.
-"""
+Load with `autogloss gloss --backend seq2seq --model PATH` or `autogloss.models.load_model(path)`.
+""")

@@ -24,19 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...records import UNKNOWN_GLOSS, IGTRecord, word_morphemes
-from ..majority import split_keep_boundaries
+from ...records import UNKNOWN_GLOSS, IGTRecord, join_morphemes, split_keep_boundaries, squash_space, word_morphemes
 
 UNKNOWN_LANGUAGE = "an unknown language"
 #: Metalanguage named when a record has a translation but does not say in
 #: what language: every source autogloss reads except Uspanteko's is English.
 DEFAULT_METALANGUAGE = "English"
 SEGMENTED_FLAGS = ("yes", "no", "unknown")
-
-
-def normalise_space(text: str) -> str:
-    """Runs of whitespace to one space, none at the ends (as GlossLM does)."""
-    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -68,12 +62,12 @@ def prompt_input(record: IGTRecord) -> PromptInput:
       transcription) -> ``unknown``, the transcription. Readers that know a
       text is plain say so with ``is_segmented=False`` (see :func:`declare_segmented`).
     """
-    transcription = normalise_space(record.transcription)
+    transcription = squash_space(record.transcription)
     if record.is_segmented is True:
         return PromptInput(transcription, "yes")
     if record.is_segmented is False:
         return PromptInput(transcription, "no")
-    segmentation = normalise_space(record.segmentation or "")
+    segmentation = squash_space(record.segmentation or "")
     if segmentation and segmentation != transcription:
         return PromptInput(segmentation, "yes")
     return PromptInput(transcription, "unknown")
@@ -109,15 +103,15 @@ def build_prompt(record: IGTRecord) -> str:
     prompt = (f"Provide the glosses for the following transcription in {language}.\n\n"
               f"Transcription in {language}: {source.text}\n"
               f"Transcription segmented: {source.segmented}\n")
-    translation = normalise_space(record.translation or "")
+    translation = squash_space(record.translation or "")
     if translation:
         prompt += f"Translation in {record.metalanguage or DEFAULT_METALANGUAGE}: {translation}\n"
     return prompt + "Glosses: "
 
 
 def build_target(record: IGTRecord) -> str:
-    """The training target: the gloss line, whitespace-normalised."""
-    return normalise_space(record.glosses)
+    """The training target: the gloss line, whitespace squashed (as GlossLM does)."""
+    return squash_space(record.glosses)
 
 
 # -- alignment repair ----------------------------------------------------------------
@@ -146,7 +140,7 @@ def _fit_morphemes(input_word: str, gloss_word: str, word_index: int) -> tuple[s
         return gloss_word, [(word_index, m) for m in range(len(parts))], None
     kept = glossed[: len(parts)] + [UNKNOWN_GLOSS] * max(0, len(parts) - len(glossed))
     sources = [(word_index, m) if m < len(glossed) else None for m in range(len(parts))]
-    line = kept[0] + "".join(sep + label for sep, label in zip(boundaries, kept[1:]))
+    line = join_morphemes(kept, boundaries)
     note = f"word {word_index + 1} '{input_word}': {len(glossed)} gloss morphemes for {len(parts)} morphemes"
     return line, sources, note
 

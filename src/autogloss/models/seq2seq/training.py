@@ -31,7 +31,7 @@ from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_write
 from ...metrics import evaluate_records
 from ...records import IGTRecord
-from ..neural.training import checkpoint_dir
+from ..base import checkpoint_dir
 from .glosser import GenerationSettings, Seq2SeqGlosser, new_t5, quiet_transformers
 from .prompt import align_glosses, build_prompt, build_target, prompt_input
 
@@ -372,36 +372,3 @@ def dev_scores(glosser: Seq2SeqGlosser, dev: list[IGTRecord]) -> dict[str, float
     result = evaluate_records(dev, list(glosser.gloss(inputs)), "official", bootstrap_samples=0)
     return {"word_accuracy": result.word_accuracy, "morpheme_accuracy": result.morpheme_accuracy,
             "chrf_pp": result.chrf_pp}
-
-
-def seq2seq_trainer(minutes: float, model_options: dict | None = None, base: str | Path | None = None,
-                    settings: Seq2SeqTrainingSettings | None = None, generation: GenerationSettings | None = None,
-                    progress: Callable[[str], None] | None = None):
-    """A shared-task trainer (see :mod:`autogloss.sharedtask`) of seq2seq
-    glossers within ``minutes`` per task: a new T5 (``model_options``), or
-    ``base`` fine-tuned. As for the neural glosser, the last tenth of the
-    training data selects the model; languages with fewer than
-    ``SMALL_DATA_SENTENCES`` sentences train on all of it, without selection."""
-    from dataclasses import replace
-
-    from ...sharedtask import SMALL_DATA_SENTENCES, split_validation
-
-    def train_one(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Seq2SeqGlosser:
-        import tempfile
-
-        # A fixed warm-up: a share of 1000 planned epochs would outlast the time budget.
-        chosen = replace(settings or Seq2SeqTrainingSettings(epochs=1000, patience=10, batch_size=16,
-                                                             learning_rate=1e-3, warmup=50), max_minutes=minutes)
-        if len(train) < SMALL_DATA_SENTENCES:
-            fit_on, validation = train, []
-            description += " (all of it; too small to hold sentences out)"
-        else:
-            fit_on, validation = split_validation(train)
-            description += " (90%; last 10% held out for model selection)"
-        start = Seq2SeqGlosser.load(base) if base is not None else None
-        with tempfile.TemporaryDirectory() as work:
-            return train_seq2seq(fit_on, validation, Path(work) / "model", chosen, base=start,
-                                 new_model_options=model_options, generation=generation, description=description,
-                                 progress=progress, save=False)  # run_task saves the model where the results go
-
-    return train_one
