@@ -18,7 +18,9 @@ from pathlib import Path
 from .corpus.sources import SHARED_TASK_LANGUAGES, shared_task_file
 from .errors import AutoglossError
 from .fileio import atomic_write
-from .formats.sigmorphon import read_sigmorphon, write_sigmorphon
+from .formats import write_records
+from .formats.sigmorphon import read_sigmorphon
+from .glossing import gloss_records
 from .metrics import Evaluation, evaluate_records
 from .models.base import Glosser
 from .records import IGTRecord
@@ -210,12 +212,13 @@ def run_task(task: TaskData, trainer: Trainer, out_dir: Path, model_name: str) -
 def score_task(task: TaskData, glosser: Glosser, out_dir: Path, train_seconds: float) -> TaskResult:
     """Score a trained model on dev and write its dev and test predictions."""
     started = time.perf_counter()
-    dev_predictions = list(glosser.gloss(task.dev_inputs))
+    dev_predictions = [output.record for output in gloss_records(task.dev_inputs, glosser)]
     gloss_seconds = time.perf_counter() - started
     predictions = out_dir / "predictions"
-    write_sigmorphon(dev_predictions, predictions / f"{task.iso}-dev-track{task.track}.txt")
+    write_records(dev_predictions, predictions / f"{task.iso}-dev-track{task.track}.txt", "sigmorphon")
     if task.test_inputs:
-        write_sigmorphon(glosser.gloss(task.test_inputs), predictions / f"{task.iso}-test-track{task.track}.txt")
+        write_records(gloss_records(task.test_inputs, glosser), predictions / f"{task.iso}-test-track{task.track}.txt",
+                      "sigmorphon")
     return TaskResult(
         iso=task.iso, track=task.track, train_sentences=len(task.train), dev_sentences=len(task.dev_gold),
         official=evaluate_records(task.dev_gold, dev_predictions, "official"),
