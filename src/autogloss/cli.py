@@ -72,12 +72,6 @@ def _console_beside(output: Path) -> Console:
     return err if is_stream(output) else out
 
 
-def _read(path: Path, format: str | None, skip_invalid: bool, skipped: list[FormatError]):
-    from .formats import read_records
-
-    return read_records(path, format, skip_invalid=skip_invalid, skipped=skipped)
-
-
 # -- corpus -------------------------------------------------------------------
 @corpus_app.command("build")
 def corpus_build(
@@ -178,11 +172,12 @@ def check(
 
     Exits with status 1 when any record is misaligned.
     """
+    from .formats import read_records
     from .records import check_alignment
 
     skipped: list[FormatError] = []
     records = problems = 0
-    for record in _read(path, format, skip_invalid, skipped):
+    for record in read_records(path, format, skip_invalid=skip_invalid, skipped=skipped):
         records += 1
         for problem in check_alignment(record):
             problems += 1
@@ -209,10 +204,11 @@ def convert(
 
     INPUT - reads standard input, OUTPUT - writes standard output.
     """
-    from .formats import write_records
+    from .formats import read_records, write_records
 
     skipped: list[FormatError] = []
-    count = write_records(_read(input, from_format, skip_invalid, skipped), output, to_format)
+    count = write_records(read_records(input, from_format, skip_invalid=skip_invalid, skipped=skipped), output,
+                          to_format)
     _report_skipped(skipped)
     _console_beside(output).print(f"{count:,} records written to {output}")
 

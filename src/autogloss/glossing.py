@@ -216,9 +216,7 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
         document = read_document(input, document_format,
                                  **layout_options(document_format, toolbox_markers, elan_tiers))
         summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
-        layout = (layout_options(output_format, toolbox_markers, elan_tiers)
-                  if output_format in ("toolbox", "elan") else {})
-        write_document(document, output, output_format, **layout)
+        write_document(document, output, output_format, **layout_options(output_format, toolbox_markers, elan_tiers))
         return GlossingResult(os.fspath(input), os.fspath(output), output_format, fill=summary)
     output_format = output_format or ("jsonl" if Path(output).suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in RECORD_OUTPUTS:

@@ -29,7 +29,7 @@ from .. import __version__
 from ..errors import AutoglossError, FormatError
 from ..fileio import atomic_directory, atomic_write
 from ..formats.store import read_store, write_store
-from ..records import IGTRecord
+from ..records import IGTRecord, squash_space
 from .sources import LOADERS, SHARED_TASK_LANGUAGES, SIGMORPHON, SOURCES
 
 EVALUATION_SPLITS = ("dev", "test")
@@ -40,7 +40,7 @@ MANIFEST = "manifest.json"
 
 def squash(text: str | None) -> str | None:
     """Whitespace-normalised text (``None`` stays ``None``)."""
-    return " ".join(text.split()) if text is not None else None
+    return squash_space(text) if text is not None else None
 
 
 def sentence_key(text: str | None) -> str:
@@ -49,8 +49,7 @@ def sentence_key(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).casefold()
-    text = "".join(" " if unicodedata.category(char).startswith("P") else char for char in text)
-    return " ".join(text.split())
+    return squash_space("".join(" " if unicodedata.category(char).startswith("P") else char for char in text))
 
 
 def examples(record: IGTRecord) -> Iterator[IGTRecord]:

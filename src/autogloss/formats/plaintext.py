@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import FormatError, skip_or_raise
 from ..fileio import content_lines
-from ..records import IGTRecord, text_problem
+from ..records import IGTRecord, squash_space, text_problem
 
 
 def read_plain_text(path: str | os.PathLike, *, skip_invalid: bool = False,
@@ -41,7 +41,7 @@ def plain_text_records(lines: Iterable[tuple[int, str]], source: str, id_prefix:
                 raise FormatError(source, number, "more than one tab: expected 'transcription<TAB>translation'")
             if not transcription.strip():
                 raise FormatError(source, number, "record has no transcription (text before the tab is empty)")
-            yield IGTRecord(id=f"{id_prefix}{number}", transcription=" ".join(transcription.split()),
-                            translation=" ".join(translation.split()) or None, origin=f"{source}:{number}", **fields)
+            yield IGTRecord(id=f"{id_prefix}{number}", transcription=squash_space(transcription),
+                            translation=squash_space(translation) or None, origin=f"{source}:{number}", **fields)
         except FormatError as error:
             skip_or_raise(error, skip_invalid, skipped)

@@ -39,7 +39,7 @@ from csvw.dsv_dialects import Dialect
 
 from ..errors import AutoglossError, FormatError, skip_or_raise
 from ..fileio import atomic_directory
-from ..records import IGTRecord, Language, text_problem, word_morphemes
+from ..records import IGTRecord, Language, squash_space, text_problem, word_morphemes
 from .document import (MISSING_GLOSSES, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument, Sentence, Word,
                        affixed_forms, join_morphemes, leipzig_gloss)
 
@@ -427,7 +427,7 @@ def _tab_words(value: str | None) -> str:
 
 def _example_record(path: str, line: int, row: dict, languages: dict[str | None, Language],
                     fields: dict) -> IGTRecord:
-    transcription = " ".join((row.get("Primary_Text") or "").split())
+    transcription = squash_space(row.get("Primary_Text") or "")
     if not transcription:
         raise FormatError(path, line, "record has no transcription (Primary_Text is empty)")
     for column in ("ID", "Analyzed_Word", "Gloss"):

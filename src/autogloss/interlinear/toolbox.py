@@ -32,7 +32,7 @@ from rich.cells import cell_len
 
 from ..errors import FormatError
 from ..fileio import atomic_write
-from ..records import Language, text_problem
+from ..records import Language, squash_space, text_problem
 from .document import (AFFIX_MARKERS, GlossSlot, GlossState, InterlinearDocument, Sentence,
                        Word, leipzig_gloss, parse_role_pairs)
 
@@ -254,7 +254,7 @@ def _read_record(path: str, lines: list[tuple[int, str]], markers: ToolboxMarker
     close_group()
     if not record_id:
         raise FormatError(path, lines[0][0], f"\\{markers.record} without a record name")
-    text = " ".join(" ".join(translation).split()) or None
+    text = squash_space(" ".join(translation)) or None
     if any(group.words for group in groups):
         # a record without text (a header, a note, an empty \tx) is kept but has nothing to gloss
         sentences.append(_sentence(record_id, groups, text))

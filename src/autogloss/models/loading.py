@@ -32,8 +32,6 @@ MODEL_TYPES = {
     "seq2seq": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
     "t5": "autogloss.models.seq2seq.glosser:Seq2SeqGlosser",
 }
-#: What ``--backend`` chooses: what the directory says it is, an autogloss
-#: neural model, or any byte-level T5/ByT5 directory or hub id.
 class Backend(StrEnum):
     """How to read a model directory or hub id (see :func:`load_model`)."""
 

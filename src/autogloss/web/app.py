@@ -39,9 +39,10 @@ from fastapi.staticfiles import StaticFiles
 from ..corrections import CorrectionsLog
 from ..errors import AutoglossError
 from ..glossing import FillSummary, fill_document, gloss_text
-from ..formats import detect_format, downloads, read_document, upload_suffixes, write_document
+from ..formats import detect_format, downloads, format_of, read_document, upload_suffixes, write_document
 from ..interlinear import GlossState, InterlinearDocument, ProtectedGlossError
 from ..models.base import CONFIG_NAME, Glosser
+from ..records import squash_space
 from ..models.loading import DEFAULT_MODEL_DIR, load_model
 from .schemas import (AcceptRequest, DocumentView, ModelsView, MorphemeView, SentenceView, SummaryView,
                       TextRequest, WordView)
@@ -281,14 +282,14 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
     def download(key: str = PathParam(pattern=DOCUMENT_ID),
                  format: str = Query(pattern="^(" + "|".join(DOWNLOADS) + ")$")) -> Response:
         session = store.get(key)
-        suffix, media_type = DOWNLOADS[format].suffix, DOWNLOADS[format].media_type
+        offered, folder = DOWNLOADS[format], format_of(format).folder  # a folder (a CLDF dataset) goes zipped
         with session.lock, tempfile.TemporaryDirectory(prefix="autogloss-download-") as scratch:
-            target = Path(scratch) / ("dataset" if format == "cldf" else f"out{suffix}")
+            target = Path(scratch) / ("dataset" if folder else f"out{offered.suffix}")
             write_document(session.document, target, format)
-            content = _zip_directory(target) if format == "cldf" else target.read_bytes()
-        filename = f"{Path(session.name).stem or 'text'}.autogloss{suffix}"
+            content = _zip_directory(target) if folder else target.read_bytes()
+        filename = f"{Path(session.name).stem or 'text'}.autogloss{offered.suffix}"
         filename = re.sub(r"[^\w.-]", "_", filename)
-        return Response(content, media_type=media_type,
+        return Response(content, media_type=offered.media_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     return app
@@ -383,7 +384,7 @@ def _apply(document: InterlinearDocument, sentence, glosses: list[list[str]]) ->
                                          f"('{slot.form}') has no gloss: fill it before accepting")
     edited = []
     for word_index, slot_index, slot in list(sentence.slots()):
-        value = " ".join(glosses[word_index][slot_index].split())
+        value = squash_space(glosses[word_index][slot_index])
         if not slot.editable:
             continue  # human-approved glosses stay as they are, whatever the client sent
         if value.replace(" ", ".") != slot.gloss:
