@@ -146,7 +146,7 @@ TOOLBOX = (
 )
 
 # ELAN 3.0 with the default tier names; a gloss annotation carries LANG_REF
-# and a controlled-vocabulary reference pympi does not model itself.
+# and a controlled-vocabulary reference, which must survive a round trip.
 ELAN = """\
 <?xml version="1.0" encoding="UTF-8"?>
 <ANNOTATION_DOCUMENT AUTHOR="fixture" DATE="2026-01-01T00:00:00+00:00" FORMAT="3.0" VERSION="3.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="http://www.mpi.nl/tools/elan/EAFv3.0.xsd">

@@ -308,17 +308,6 @@ def test_elan_time_slot_ids_of_any_form_survive_glossing(tmp_path, ids):
     assert [s.id for s in again.sentences] == ["a1", "a2"]   # still in time order
 
 
-def test_elan_new_time_slots_do_not_take_an_id_the_file_uses(tmp_path):
-    path = tmp_path / "slots.eaf"
-    path.write_text(_elan_with_slot_ids(["ts5", "x", "y", "z"]), encoding="utf-8")
-    document = ElanDocument.read(path)
-    added = document.eaf.generate_ts_id(5000)   # numbered after the file's slots, as pympi numbers them
-    document.write(tmp_path / "out.eaf")
-    ids = [slot.get("TIME_SLOT_ID") for slot in etree.parse(str(tmp_path / "out.eaf")).iter("TIME_SLOT")]
-    assert ids[:4] == ["ts5", "x", "y", "z"] and len(ids) == len(set(ids)) == 5
-    assert added == "ts5" and ids[4] != "ts5"
-
-
 def _train_file(tmp_path):
     path = tmp_path / "train.txt"
     path.write_text(TRAIN, encoding="utf-8")

@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,16 @@ def test_a_zipped_cldf_dataset_goes_in_and_out(client, tmp_path):
     refused = client.post("/api/documents/upload", data={"model": "tsez"},
                           files={"file": ("evil.zip", evil.getvalue(), "application/zip")})
     assert refused.status_code == 400 and "outside the archive" in refused.json()["detail"]
+
+
+def test_a_zipped_dataset_whose_metadata_is_called_metadata_json_is_read(client):
+    # issue 15 item 9, in the post-editor: cldfbench datasets name it metadata.json
+    dataset = Path(__file__).parent / "realfiles" / "cldf" / "apalai-cut"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in dataset.iterdir():
+            archive.write(path, f"cldf/{path.name}")
+    response = client.post("/api/documents/upload", data={"model": "tsez"},
+                           files={"file": ("apalai.zip", buffer.getvalue(), "application/zip")})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["sentences"]) == 8

@@ -43,7 +43,8 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 FormatOption = Annotated[Optional[FormatName], typer.Option("--format", help="Input format (default: from the file extension)")]
 SkipOption = Annotated[bool, typer.Option("--skip-invalid", help="Skip malformed records, report them and go on")]
 ToolboxMarkersOption = Annotated[Optional[str], typer.Option("--toolbox-markers", help="Toolbox markers as ROLE=MARKER,... (roles ref, tx, mb, ge, ps, ft, ag; defaults are those markers)")]
-ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, translation, status)")]
+ElanTiersOption = Annotated[Optional[str], typer.Option("--elan-tiers", help="ELAN tiers as ROLE=TIER,... (roles utterance, words, morphs, glosses, word_glosses, translation, status; default: the layout found from the tiers' types and parents)")]
+EncodingOption = Annotated[Optional[str], typer.Option("--encoding", help="Toolbox: the file's character encoding, e.g. cp1252 (default: UTF-8, or what the file shows)")]
 
 
 @contextlib.contextmanager
@@ -167,17 +168,21 @@ def check(
     format: FormatOption = None,
     skip_invalid: SkipOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem")] = False,
+    toolbox_markers: ToolboxMarkersOption = None,
+    elan_tiers: ElanTiersOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Check Leipzig rules 1 and 2: word counts and per-word morpheme counts of glosses.
 
     Exits with status 1 when any record is misaligned.
     """
-    from .formats import read_records
+    from .formats import document_format_of, layout_options, read_records
     from .records import check_alignment
 
     skipped: list[FormatError] = []
     records = problems = 0
-    for record in read_records(path, format, skip_invalid=skip_invalid, skipped=skipped):
+    layout = layout_options(document_format_of(path, format) or "", toolbox_markers, elan_tiers, encoding)
+    for record in read_records(path, format, skip_invalid=skip_invalid, skipped=skipped, **layout):
         records += 1
         for problem in check_alignment(record):
             problems += 1
@@ -199,16 +204,22 @@ def convert(
     from_format: Annotated[Optional[FormatName], typer.Option("--from", help="Input format (default: from the extension)")] = None,
     to_format: Annotated[Optional[FormatName], typer.Option("--to", help="Output format (default: from the extension)")] = None,
     skip_invalid: SkipOption = False,
+    toolbox_markers: ToolboxMarkersOption = None,
+    elan_tiers: ElanTiersOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Convert IGT between the shared-task text format, CLDF, Parquet, JSON lines, FLEx, Toolbox and ELAN.
 
-    INPUT - reads standard input, OUTPUT - writes standard output.
+    A FLEx, Toolbox, ELAN or CLDF document converted into its own format is
+    copied whole; into another document format it keeps its glosses and
+    their guess/human states. INPUT - reads standard input, OUTPUT - writes
+    standard output.
     """
-    from .formats import read_records, write_records
+    from .formats import convert_file
 
     skipped: list[FormatError] = []
-    count = write_records(read_records(input, from_format, skip_invalid=skip_invalid, skipped=skipped), output,
-                          to_format)
+    count = convert_file(input, output, from_format, to_format, skip_invalid=skip_invalid, skipped=skipped,
+                         toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, encoding=encoding)
     _report_skipped(skipped)
     _console_beside(output).print(f"{count:,} records written to {output}")
 
@@ -459,6 +470,7 @@ def gloss(
     overwrite_guesses: Annotated[bool, typer.Option("--overwrite-guesses", help="FLEx, Toolbox, ELAN, CLDF: also replace earlier machine guesses (never human-approved glosses)")] = False,
     toolbox_markers: ToolboxMarkersOption = None,
     elan_tiers: ElanTiersOption = None,
+    encoding: EncodingOption = None,
     lexicon: Annotated[bool, typer.Option("--lexicon/--no-lexicon", help="neural: gloss stems unseen in training with the translation word that recurs with them across the input (on by default)")] = True,
 ) -> None:
     """Gloss a file with a trained model, streaming, in batches.
@@ -473,8 +485,8 @@ def gloss(
     with progress_bar("glossing") as progress:
         result = gloss_file(input, output, glosser, input_format=input_format, output_format=output_format,
                             overwrite_guesses=overwrite_guesses, segmented=segmented,
-                            toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, skip_invalid=skip_invalid,
-                            progress=lambda: progress.advance(progress.task_ids[0]))
+                            toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, encoding=encoding,
+                            skip_invalid=skip_invalid, progress=lambda: progress.advance(progress.task_ids[0]))
     _report_skipped(result.skipped)
     if result.repaired:
         shown = ", ".join(result.repaired[:20]) + (f" and {len(result.repaired) - 20} more"

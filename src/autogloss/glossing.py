@@ -29,10 +29,12 @@ from .errors import AutoglossError, FormatError
 from .formats import (document_format_of, layout_options, output_format_for, read_document, read_records,
                       write_document, write_records)
 from .formats.plaintext import plain_text_records
-from .interlinear.document import GlossSlot, GlossState, InterlinearDocument, RecordDocument, Sentence, affixed_forms
+from .interlinear.document import (MISSING_MARK, GlossSlot, GlossState, InterlinearDocument, RecordDocument, Sentence,
+                                   affixed_forms)
 from .models.base import Glosser
 from .models.seq2seq.prompt import declare_segmented
-from .records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, word_morphemes, words
+from .records import (GlossedRecord, IGTRecord, is_unknown_gloss, join_morphemes, morphemes, split_keep_boundaries,
+                      word_morphemes, words)
 
 class Segmented(StrEnum):
     """What is known of the records' transcriptions (see :func:`gloss_records`)."""
@@ -159,7 +161,8 @@ def _predicted(sentence: Sentence, result: GlossedRecord | None, gloss_words: li
         # An unanalysed word keeps one slot: it takes the whole gloss word.
         gloss = gloss_words[word_index]
         confidence = min(confidences) if confidences else 0.0
-    if not gloss or UNKNOWN_GLOSS in gloss:
+    form = word.slots[slot_index].form
+    if not gloss or (gloss != form.strip() and any(map(is_unknown_gloss, word_morphemes(gloss)))):
         return None
     return gloss, float(confidence)
 
@@ -200,23 +203,24 @@ class GlossingResult:
 def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glosser, *,
                input_format: str | None = None, output_format: str | None = None, overwrite_guesses: bool = False,
                segmented: str = "auto", toolbox_markers: str | None = None, elan_tiers: str | None = None,
-               skip_invalid: bool = False, progress: Callable[[], None] | None = None) -> GlossingResult:
+               encoding: str | None = None, skip_invalid: bool = False, progress: Callable[[], None] | None = None) -> GlossingResult:
     """Gloss a file (``-``: standard input) into ``output`` (``-``: standard output).
 
     A document is filled and written back whole (in its own format, or the
     one ``output_format`` or the output's extension names); records are
     written as shared-task text or JSON lines (with confidences; the default
-    for a ``.jsonl`` output). ``toolbox_markers`` and ``elan_tiers`` give a
-    document's layout (see the registry's layout options). ``progress`` is
+    for a ``.jsonl`` output). ``toolbox_markers``, ``elan_tiers`` and
+    ``encoding`` give a document's layout (see the registry's layout options). ``progress`` is
     called once per record glossed.
     """
     document_format = document_format_of(input, input_format)
     if document_format:
         output_format = output_format or output_format_for(output, document_format)
         document = read_document(input, document_format,
-                                 **layout_options(document_format, toolbox_markers, elan_tiers))
+                                 **layout_options(document_format, toolbox_markers, elan_tiers, encoding))
         summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses)
-        write_document(document, output, output_format, **layout_options(output_format, toolbox_markers, elan_tiers))
+        write_document(document, output, output_format,
+                       **layout_options(output_format, toolbox_markers, elan_tiers, encoding))
         return GlossingResult(os.fspath(input), os.fspath(output), output_format, fill=summary)
     output_format = output_format or ("jsonl" if Path(output).suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in RECORD_OUTPUTS:
@@ -224,8 +228,35 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
     result = GlossingResult(os.fspath(input), os.fspath(output), output_format)
     glossed = gloss_records(read_records(input, input_format, skip_invalid=skip_invalid, skipped=result.skipped),
                             glosser, segmented)
-    write_records(_counted(glossed, result, progress), output, output_format)
+    # shared-task text drops the gloss line of a record with gaps; glossed output keeps its ``?`` instead
+    marked = (unknowns_as_gaps(output, partial=output_format == "jsonl") for output in glossed)
+    write_records(_counted(marked, result, progress), output, output_format)
     return result
+
+
+def unknowns_as_gaps(output: GlossedRecord, partial: bool = True) -> GlossedRecord:
+    """A model's output with every unknown morpheme gloss (``[UNK]``, ``???``:
+    :func:`~autogloss.records.is_unknown_gloss`) written as a record writes a
+    gloss not given yet: ``?`` with confidence 0, so that no file receives
+    "not known" as if it were a gloss. ``partial`` sets the record's
+    ``glosses_partial`` (JSON lines keeps it: reading the output back sees
+    gaps to fill, not labels to learn)."""
+    record = output.record
+    form_words = morphemes(record.segmented_form or record.transcription)
+    gloss_words, confidences, changed = [], [list(word) for word in output.confidences], False
+    for index, gloss_word in enumerate(record.gloss_words):
+        parts, boundaries = split_keep_boundaries(gloss_word)
+        forms = form_words[index] if index < len(form_words) and len(form_words[index]) == len(parts) else []
+        for piece, part in enumerate(parts):
+            if is_unknown_gloss(part, forms[piece] if forms else ""):
+                parts[piece], changed = MISSING_MARK, True
+                if index < len(confidences) and piece < len(confidences[index]):
+                    confidences[index][piece] = 0.0
+        gloss_words.append(join_morphemes(parts, boundaries))
+    if not changed:
+        return output
+    return GlossedRecord(record.replace(glosses=" ".join(gloss_words), glosses_partial=partial), confidences,
+                         output.repairs)
 
 
 def _counted(glossed: Iterator[GlossedRecord], result: GlossingResult,

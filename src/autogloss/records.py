@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 #: The gloss a model gives a morpheme or word it has nothing for; never
 #: written into a document (see :mod:`autogloss.glossing`).
 UNKNOWN_GLOSS = "[UNK]"
+#: A gloss that is only question marks (``???``): a data set's placeholder
+#: for "not known" that models learn as if it were a label.
+_PLACEHOLDER_GLOSS = re.compile(r"\?+")
 #: Leipzig Glossing Rules boundary markers inside a word (rule 2).
 MORPHEME_BOUNDARIES = "-="
 _BOUNDARY_SPLIT = re.compile(f"[{re.escape(MORPHEME_BOUNDARIES)}]")
@@ -70,6 +73,14 @@ def join_morphemes(parts: list[str], boundaries: list[str]) -> str:
     """A word from its morphemes and the markers between them (the inverse of
     :func:`split_keep_boundaries`); extra markers are ignored."""
     return parts[0] + "".join(marker + part for marker, part in zip(boundaries, parts[1:]))
+
+
+def is_unknown_gloss(gloss: str, form: str = "") -> bool:
+    """Whether a morpheme's gloss says "not known" rather than glossing it:
+    the models' :data:`UNKNOWN_GLOSS` anywhere in it (a word model may join
+    it to other labels), or question marks only (``???``), unless the form
+    glossed is itself those marks (a question mark glossed as itself)."""
+    return UNKNOWN_GLOSS in gloss or (_PLACEHOLDER_GLOSS.fullmatch(gloss) is not None and gloss != form.strip())
 
 
 def backoff_key(token: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..errors import AutoglossError, FormatError
 from ..fileio import is_stdio, is_stream
+from ..interlinear.cldf_metadata import describes_cldf_dataset
 from ..interlinear.document import (InterlinearDocument, RecordDocument, TrainingSelection,
                                     select_training_records, training_records)
 from ..records import GlossedRecord, IGTRecord
@@ -114,9 +115,13 @@ def _names_cldf_metadata(path: Path) -> bool:
     return path.name.endswith("-metadata.json")
 
 
+#: The URL every CLDF module and component is named by (``dc:conformsTo``).
 def _is_cldf_dataset(path: Path) -> bool:
-    """A ``*-metadata.json`` file, or a folder holding one."""
-    return _names_cldf_metadata(path) or (path.is_dir() and any(path.glob("*-metadata.json")))
+    """A ``*-metadata.json`` file or another JSON file describing a CLDF
+    dataset (``metadata.json``), or a folder holding one."""
+    if path.is_dir():
+        return any(path.glob("*-metadata.json")) or any(map(describes_cldf_dataset, path.glob("*.json")))
+    return _names_cldf_metadata(path) or describes_cldf_dataset(path)
 
 
 def _is_cldf_document_path(path: Path) -> bool:
@@ -175,7 +180,8 @@ def document_class(format: str) -> type[InterlinearDocument]:
 def detect_format(path: str | os.PathLike) -> str:
     """The format of a path: by its suffix (``.parquet``, ``.csv``, ``.jsonl``,
     ``.flextext``, ``.eaf``, ``.sfm``/``.tbx``/``.toolbox``), else by what it
-    holds (a CLDF ``*-metadata.json`` or a folder holding one, a Toolbox
+    holds (a CLDF ``*-metadata.json``, another JSON file describing a CLDF
+    dataset such as ``metadata.json``, or a folder holding one, a Toolbox
     ``\\_sh`` header), else the shared-task text format."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -212,14 +218,21 @@ def output_format_for(path: str | os.PathLike, input_format: str) -> str:
     return input_format
 
 
-def layout_options(format: str, toolbox_markers: str | None = None, elan_tiers: str | None = None) -> dict:
-    """A document format's reader/writer options from the command-line layout strings."""
+def layout_options(format: str, toolbox_markers: str | None = None, elan_tiers: str | None = None,
+                   encoding: str | None = None) -> dict:
+    """A document format's reader/writer options from the command-line layout
+    strings (``encoding``: a Toolbox file's character encoding)."""
     if format == "toolbox":
         from ..interlinear.toolbox import ToolboxMarkers
-        return {"markers": ToolboxMarkers.parse(toolbox_markers)}
+        # markers not given are detected from the file (Toolbox's or Shoebox's)
+        options = {"markers": ToolboxMarkers.parse(toolbox_markers)} if toolbox_markers else {}
+        if encoding:
+            options["encoding"] = encoding
+        return options
     if format == "elan":
         from ..interlinear.elan import ElanTiers
-        return {"tiers": ElanTiers.parse(elan_tiers)}
+        # without --elan-tiers a file's layout is detected (a new file gets the default tier names)
+        return {"tiers": ElanTiers.parse(elan_tiers)} if elan_tiers else {}
     return {}
 
 
@@ -357,6 +370,29 @@ def write_records(records: Iterable[IGTRecord | GlossedRecord], path: str | os.P
         path = Path(path).parent
     entry.document_class().from_records(records, **options).write(path)
     return len(records)
+
+
+def convert_file(input: str | os.PathLike, output: str | os.PathLike, from_format: str | None = None,
+                 to_format: str | None = None, *, skip_invalid: bool = False, skipped: list[FormatError] | None = None,
+                 toolbox_markers: str | None = None, elan_tiers: str | None = None,
+                 encoding: str | None = None) -> int:
+    """Convert a file to another format (or the same one); returns the number of sentences written.
+
+    A document (FLEx, Toolbox, ELAN, a CLDF dataset) goes over as a document:
+    into its own format it is written back whole (a copy that keeps every
+    guid, item and tier), into another document format with its glosses and
+    their states. Records stream into a flat format. The layout strings are
+    the document's (:func:`layout_options`), for both sides.
+    """
+    layout = {"toolbox_markers": toolbox_markers, "elan_tiers": elan_tiers, "encoding": encoding}
+    source = document_format_of(input, from_format)
+    if source is None:
+        records = read_records(input, from_format, skip_invalid=skip_invalid, skipped=skipped)
+        return write_records(records, output, to_format)
+    document = read_document(input, source, **layout_options(source, **layout))
+    target = to_format or output_format_for(output, source)
+    write_document(document, output, target, **layout_options(target, **layout))
+    return len(document.sentences)
 
 
 def write_document(document: InterlinearDocument, path: str | os.PathLike, format: str | None = None,

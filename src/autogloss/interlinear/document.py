@@ -30,6 +30,12 @@ from ..records import IGTRecord, Language, word_morphemes, words
 #: there a ``?`` on the gloss line is what a person typed.
 MISSING_GLOSSES = frozenset({"", "?", "***"})
 MISSING_MARK = "?"
+
+
+def is_missing_gloss(gloss: str, form: str) -> bool:
+    """Whether a gloss read from a file stands for "not glossed yet"
+    (:data:`MISSING_GLOSSES`); a question mark glossed as itself is a gloss."""
+    return gloss in MISSING_GLOSSES and not (gloss and gloss == form.strip())
 AFFIX_MARKERS = "-="
 
 
@@ -89,9 +95,24 @@ def leipzig_gloss(gloss: str) -> str:
     return ".".join(gloss.split())
 
 
+def one_token(form: str) -> str:
+    """A word or morpheme form as one token of a record: a unit the source
+    analyses as one word though it is written with spaces (FLEx "go kerkap",
+    a CLDF ``Analyzed_Word`` item "don konkon") has its parts joined by
+    underscores, so that every line of the record has as many words."""
+    return "_".join(form.split())
+
+
 def bare_form(form: str) -> str:
     """A morpheme without its affix markers ("-n" -> "n", "b-" -> "b")."""
     return form.strip().strip(AFFIX_MARKERS)
+
+
+def marks_only(form: str) -> bool:
+    """Whether a word is nothing but boundary marks (a dash standing as a
+    word, ``t’ay-ƛin - čara``): punctuation, one morpheme, not a break
+    between two empty ones."""
+    return bool(form.strip()) and not bare_form(form)
 
 
 def join_morphemes(pieces: list[str], forms: list[str]) -> str:
@@ -99,7 +120,10 @@ def join_morphemes(pieces: list[str], forms: list[str]) -> str:
 
     ``forms`` are the morphemes as the source writes them; a ``=`` on either
     side of a boundary makes it a clitic boundary, anything else an affix one.
+    A word of marks only (:func:`marks_only`) is itself.
     """
+    if len(pieces) == 1 and marks_only(pieces[0]):
+        return pieces[0].strip()
     joined = bare_form(pieces[0]) if pieces else ""
     for index in range(1, len(pieces)):
         clitic = forms[index - 1].endswith("=") or forms[index].startswith("=")
@@ -137,20 +161,24 @@ class Word:
     #: standing for the whole unanalysed word.
     segmented: bool
     handle: Any = None
+    #: A person's gloss of the word that does not line up with its morphemes
+    #: (its slots are locked and empty): the record carries it as written.
+    unaligned_gloss: str | None = None
 
     @property
     def segmented_form(self) -> str:
         if not self.segmented:
-            return self.form
-        forms = [slot.form for slot in self.slots]
+            return one_token(self.form)
+        forms = [one_token(slot.form) for slot in self.slots]
         return join_morphemes(forms, forms)
 
     @property
     def gloss_word(self) -> str:
-        """The word's gloss as a record writes it ("" when nothing is glossed)."""
-        glosses = [slot.gloss or MISSING_MARK for slot in self.slots]
+        """The word's gloss as a record writes it ("" when nothing is glossed):
+        one token, a person's multi-word gloss joined with periods (rule 4)."""
+        glosses = [leipzig_gloss(slot.gloss) or MISSING_MARK for slot in self.slots]
         if all(not slot.gloss for slot in self.slots):
-            return ""
+            return self.unaligned_gloss or ""
         if not self.segmented:
             return glosses[0]
         forms = [slot.form for slot in self.slots]
@@ -167,6 +195,8 @@ class Sentence:
     accepted: bool = False
     #: The sentence's own language, where the format gives one per sentence.
     language: Language | None = None
+    #: Where the sentence starts in its file ("path:line"), for messages.
+    origin: str | None = None
 
     @property
     def segmented(self) -> bool:
@@ -182,16 +212,18 @@ class Sentence:
         as ``?``, and the record says so with ``glosses_partial``)."""
         gloss_words = [word.gloss_word for word in self.words] if with_glosses else []
         glosses = " ".join(g or MISSING_MARK for g in gloss_words) if any(gloss_words) else ""
-        partial = bool(glosses) and any(not slot.gloss for _, _, slot in self.slots())
+        partial = bool(glosses) and any(not slot.gloss for word in self.words if word.unaligned_gloss is None
+                                        for slot in word.slots)
         return IGTRecord(
             id=self.id,
-            transcription=" ".join(word.form for word in self.words),
+            transcription=" ".join(one_token(word.form) for word in self.words),
             segmentation=" ".join(word.segmented_form for word in self.words) if self.segmented else None,
             glosses=glosses,
             translation=self.translation,
             language=self.language or language or Language(),
             is_segmented=False,
             glosses_partial=partial,
+            origin=self.origin,
         )
 
 
@@ -208,7 +240,7 @@ def sentence_from_record(record: IGTRecord, state: GlossState = GlossState.HUMAN
         gloss_word = gloss_words[index] if index < len(gloss_words) else ""
         if segmented:
             forms = affixed_forms(segmented[index])
-            glosses = word_morphemes(gloss_word) if gloss_word else []
+            glosses = ([gloss_word] if marks_only(segmented[index]) else word_morphemes(gloss_word)) if gloss_word else []
             if len(glosses) != len(forms):
                 glosses = [""] * len(forms)
             slots = [_slot(f, g, state) for f, g in zip(forms, glosses)]
@@ -219,7 +251,7 @@ def sentence_from_record(record: IGTRecord, state: GlossState = GlossState.HUMAN
 
 
 def _slot(form: str, gloss: str, state: GlossState) -> GlossSlot:
-    gloss = "" if gloss in MISSING_GLOSSES else gloss
+    gloss = "" if is_missing_gloss(gloss, form) else gloss
     return GlossSlot(form, gloss, state if gloss else GlossState.EMPTY)
 
 
@@ -231,6 +263,8 @@ def affixed_forms(word: str) -> list[str]:
     taken as the root, the pieces before it as prefixes (or proclitics) and
     the ones after it as suffixes (or enclitics).
     """
+    if marks_only(word):
+        return [word]
     pieces = re.split(f"([{re.escape(AFFIX_MARKERS)}])", word)
     morphs, boundaries = pieces[0::2], pieces[1::2]
     if len(morphs) == 1:
@@ -313,9 +347,10 @@ class InterlinearDocument(ABC):
         copies = []
         for sentence in self.sentences:
             copied_words = [Word(w.form, [GlossSlot(s.form, s.gloss, s.state, s.locked, s.confidence)
-                                          for s in w.slots], w.segmented) for w in sentence.words]
+                                          for s in w.slots], w.segmented, unaligned_gloss=w.unaligned_gloss)
+                            for w in sentence.words]
             copies.append(Sentence(sentence.id, copied_words, sentence.translation, accepted=sentence.accepted,
-                                   language=sentence.language or self.language))
+                                   language=sentence.language or self.language, origin=sentence.origin))
         return copies
 
 

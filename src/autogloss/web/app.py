@@ -41,6 +41,7 @@ from ..errors import AutoglossError
 from ..glossing import FillSummary, fill_document, gloss_text
 from ..formats import detect_format, downloads, format_of, read_document, upload_suffixes, write_document
 from ..interlinear import GlossState, InterlinearDocument, ProtectedGlossError
+from ..interlinear.cldf_metadata import describes_cldf_dataset
 from ..models.base import CONFIG_NAME, Glosser
 from ..records import squash_space
 from ..models.loading import DEFAULT_MODEL_DIR, load_model
@@ -354,9 +355,11 @@ def _unzip_dataset(name: str, data: bytes, scratch: Path) -> Path:
             except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
                 raise HTTPException(400, f"{name}: zip entry '{member.filename[:200]}' is damaged or "
                                          f"unreadable ({error})") from None
-    found = sorted(scratch.rglob("*-metadata.json"))
+    found = sorted(scratch.rglob("*-metadata.json")) or list(filter(describes_cldf_dataset,
+                                                                   sorted(scratch.rglob("*.json"))))
     if not found:
-        raise HTTPException(422, "the .zip holds no CLDF metadata file (*-metadata.json)")
+        raise HTTPException(422, "the .zip holds no CLDF metadata file (*-metadata.json, or a metadata.json "
+                                 "describing a CLDF dataset)")
     return found[0]
 
 
