@@ -133,3 +133,15 @@ def test_records_go_through_every_document_format_and_back_unchanged(tmp_path: P
     assert done.returncode == 0 and "0 alignment problem(s)" in done.stderr, done.stdout + done.stderr
     convert_file(tmp_path / target, tmp_path / "back.txt", to_format="sigmorphon")
     assert (tmp_path / "back.txt").read_text(encoding="utf-8") == ROUND_TRIP
+
+
+def test_a_question_mark_glossed_as_itself_is_not_glossed_again_in_cldf(tmp_path: Path) -> None:
+    # issue 15 item 10: read back as "missing", the punctuation's gloss was rewritten on every run
+    source = tmp_path / "in.txt"
+    source.write_text("\\t evde kal ?\n\\m evde kal ?\n\\g house ? ?\n", encoding="utf-8")
+    convert_file(source, tmp_path / "dataset", to_format="cldf")
+    document = read_document(tmp_path / "dataset")
+    assert [(slot.gloss, slot.state) for _, _, slot in document.sentences[0].slots()] == \
+        [("house", GlossState.HUMAN), ("", GlossState.EMPTY), ("?", GlossState.HUMAN)]
+    summary = fill_document(document, ScriptedGlosser("house stay ?"))
+    assert summary.filled == 1 and summary.kept_human == 2

@@ -54,8 +54,8 @@ from ..errors import AutoglossError, FormatError, skip_or_raise
 from ..fileio import atomic_directory
 from ..records import IGTRecord, Language, squash_space, text_problem
 from .cldf_metadata import CLDF_TERMS, describes_cldf_dataset
-from .document import (AFFIX_MARKERS, MISSING_GLOSSES, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument,
-                       Sentence, Word, affixed_forms, leipzig_gloss, marks_only)
+from .document import (AFFIX_MARKERS, MISSING_MARK, GlossSlot, GlossState, InterlinearDocument,
+                       Sentence, Word, affixed_forms, is_missing_gloss, leipzig_gloss, marks_only)
 
 GUESS_COLUMN = "Autogloss_Guesses"
 _GUESS_COLUMN_SPEC = {
@@ -807,7 +807,7 @@ def _word(row: _Row, index: int, form: str, gloss_word: str, analyzed: bool,
         forms = affixed_forms(core) if between else morphs
         forms[0] = lead + forms[0]
         forms[-1] = forms[-1] + trail
-        if gloss_word and gloss_word not in MISSING_GLOSSES:
+        if gloss_word and not is_missing_gloss(gloss_word, form):
             gloss_lead, _, pieces, gloss_between, gloss_trail = _split_word(gloss_word)
             gloss = _GlossWord(pieces, gloss_between, gloss_lead, gloss_trail)
         else:  # glossed with the word's own markers
@@ -824,7 +824,7 @@ def _word(row: _Row, index: int, form: str, gloss_word: str, analyzed: bool,
     slots = []
     for morph, morph_form in enumerate(forms):
         piece = gloss.pieces[morph] if aligned else ""
-        piece = "" if piece in MISSING_GLOSSES else leipzig_gloss(piece)
+        piece = "" if is_missing_gloss(piece, morph_form) else leipzig_gloss(piece)
         if piece:
             guessed = bool(guesses) and f"{index + 1}.{morph + 1}" in guesses
             state = GlossState.GUESS if guessed else GlossState.HUMAN
