@@ -11,7 +11,9 @@ With ``--keep-models DIR``, ``all`` also scores ``neural-ensemble``: the
 averaged. Together they train in the time of either, one per core.
 
 For each model, writes ``{model}-results.md`` and ``.json`` (dev scores under
-both scorers, training time, glossing speed, machine and date) and the test
+both scorers; for track 1 also the segmentation the model wrote, scored
+against the track 2 dev gold; the expected calibration error of the confidences on dev, with a
+reliability diagram per task in ``calibration/``; training time, glossing speed, machine and date) and the test
 predictions made from the ``*-test-track{1,2}-covered`` inputs to
 ``predictions/`` (the main model) or ``predictions/{model}/``. When the
 results of both neural models are there, also ``pretraining-ablation.md``:
@@ -39,10 +41,11 @@ from autogloss.corpus.sources import SHARED_TASK_LANGUAGES
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
 from autogloss.models.loading import DEFAULT_MODEL_DIR
-from autogloss.sharedtask import (TRACKS, load_task, majority_trainer, neural_trainer, results_table,
+from autogloss.sharedtask import (BENCHMARK_MINUTES, TRACKS, load_task, majority_trainer, neural_trainer, results_table,
                                   run_shared_task, score_task)
 
 from .machine import machine_description, today
+from .segmentation import add_segmentation, segmentation_table
 
 MAIN_MODEL = "neural-pretrained"
 MODELS = ("majority", "neural", "neural-pretrained")
@@ -130,12 +133,51 @@ def write_report(model: str, args: argparse.Namespace, rows: list[dict], command
               f"{describe(model, args.minutes, args.pretrained)}\n"
               + (f"This run trained nothing: it glossed and scored the models kept in `{args.reuse_models}` by the "
                  "runs that trained them (their dates: the last column).\n" if args.reuse_models else "") + "\n"
-              + results_table(rows, model)
+              + results_table(rows, model) + segmentation_table(rows) + calibration_table(rows)
               + "\n| lang | track | training time (s) | glossing speed (sentences/s) | run |\n|---|---|---|---|---|\n"
               + speed_rows + "\n")
     with atomic_write(args.out / f"{model}-results.md") as handle:
         handle.write(report)
     return report
+
+
+def add_calibration(results: list, model: str, data_dir: Path, models: Path, out: Path) -> None:
+    """Put each task's dev calibration (ECE over ten equal-width bins, the
+    reliability bins) into its row, and draw its reliability diagram to
+    ``calibration/{model}-{iso}-track{track}.png`` (where matplotlib is installed)."""
+    from autogloss.models.loading import load_model
+
+    from .calibration import dev_reliability, plot_reliability
+
+    try:
+        import matplotlib  # noqa: F401  (only to know whether plots can be drawn)
+        plots = True
+    except ImportError:
+        plots = False
+    for result in results:
+        glosser = load_model(models / f"{model}-{result.iso}-track{result.track}")
+        found = dev_reliability(glosser, load_task(data_dir, result.iso, result.track))
+        result.extra["calibration"] = {**found.to_json(), "calibrated": bool(glosser.calibration and glosser.calibration.maps)}
+        if plots:
+            plot_reliability({model: found}, out / "calibration" / f"{model}-{result.iso}-track{result.track}.png",
+                             f"{model} {result.iso} track {result.track} dev")
+
+
+def calibration_table(rows: list[dict]) -> str:
+    """Expected calibration error per task, for the rows that have it ("" if none)."""
+    scored = [row for row in rows if "calibration" in row]
+    if not scored:
+        return ""
+    lines = ["", "Confidence on dev: expected calibration error over ten equal-width confidence bins (0 is perfect: "
+             "of the morphemes glossed with confidence about 0.8, 80% are right), mean confidence against the share "
+             "of morphemes right; reliability diagrams in `calibration/`.", "",
+             "| lang | track | ECE | mean confidence | morphemes right | calibrated on held-out training data |",
+             "|---|---|---|---|---|---|"]
+    for row in scored:
+        found = row["calibration"]
+        lines.append(f"| {row['language']} | {row['track']} | {found['ece']:.3f} | {found['mean_confidence']:.3f} "
+                     f"| {100 * found['accuracy']:.1f}% | {'yes' if found.get('calibrated') else 'no'} |")
+    return "\n".join(lines) + "\n"
 
 
 def rewrite_reports(models: tuple[str, ...], args: argparse.Namespace, command: str, elapsed: float) -> None:
@@ -194,6 +236,9 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     else:
         results = run_shared_task(data_dir, work, trainer_for(model, args.minutes, args.pretrained, args.seed), model,
                                   progress=print, **kwargs)
+    add_segmentation(results, data_dir, work / "predictions")
+    if model != ENSEMBLE:
+        add_calibration(results, model, data_dir, args.reuse_models or work / "models", args.out)
     elapsed = time.perf_counter() - started
     with results_lock(args.out):
         report = write_results(model, args, results, elapsed)
@@ -319,7 +364,7 @@ def typed_command() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=[*MODELS, ENSEMBLE, "all"], default="all")
-    parser.add_argument("--minutes", type=float, default=10.0, help="neural training budget per language and track")
+    parser.add_argument("--minutes", type=float, default=BENCHMARK_MINUTES, help="neural training budget per language and track")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,
                         help="pretrained model for neural-pretrained (default: the packaged model)")
     parser.add_argument("--data-dir", type=Path, default=None)

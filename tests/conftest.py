@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+import traceback
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,17 @@ settings.load_profile("autogloss")
 # Set before anything imports huggingface_hub, which reads it once; commands
 # run by the tests inherit it.
 os.environ["HF_HUB_OFFLINE"] = "1"
+
+# Torch's tiny test models gain nothing from a second thread and lose much to
+# it on a busy machine (threads wait for each other's cores). Set before torch
+# is imported; commands run by the tests inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+_TEST_THREADS = int(os.environ["OMP_NUM_THREADS"])
+
+# Imported now, not by a test's first in-process command: a command entered
+# within a second of this import would count its --max-minutes from the start
+# of the whole test process (progress.command_started).
+import autogloss.cli  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -119,9 +133,90 @@ def mini_data(tmp_path: Path) -> Path:
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m autogloss`` as a user would, capturing its output."""
+    """Run ``python -m autogloss`` as a user would, capturing its output.
+
+    For what only a real process shows: exit codes set by the interpreter,
+    broken pipes, blocked imports, several processes. Everything else uses
+    ``cli`` (below), which is the same command without the seconds of start-up."""
     return subprocess.run([sys.executable, "-m", "autogloss", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+class _PipeEnd(io.TextIOWrapper):
+    """A standard stream as a pipe gives it: UTF-8 text over bytes (``.buffer``), not a terminal."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8", write_through=True)
+
+    def text(self) -> str:
+        """What was written, decoded as ``subprocess.run(text=True)`` decodes it."""
+        self.flush()
+        return io.TextIOWrapper(io.BytesIO(self.buffer.getvalue()), encoding="utf-8", errors="replace").read()
+
+
+def cli(*args: str | os.PathLike, cwd: Path | None = None,
+        input: str | bytes | None = None) -> subprocess.CompletedProcess:
+    """Run the command line in this process, as ``autogloss ARGS`` would run
+    (``autogloss.cli.main``: its exit code, its one-line errors, a traceback
+    on stderr and exit code 1 for anything else), and return what ``run_cli``
+    returns. Starting Python and importing torch again costs seconds a
+    command; this costs nothing after the first.
+
+    A command changes what a process shares, so each run gets its own argv,
+    standard streams (pipes, not terminals: rich prints as into a log),
+    working directory, environment, warning filters, exception hook and
+    torch threads and random state, and the test's are put back after."""
+    from autogloss import cli as command_line
+
+    data = input.encode("utf-8") if isinstance(input, str) else input or b""
+    stdin, stdout, stderr = _PipeEnd(data), _PipeEnd(), _PipeEnd()
+    saved_streams, saved_argv, saved_hook = (sys.stdin, sys.stdout, sys.stderr), sys.argv, sys.excepthook
+    saved_environment, saved_cwd = dict(os.environ), os.getcwd()
+    torch = sys.modules.get("torch")
+    saved_torch = (torch.get_num_threads(), torch.random.get_rng_state()) if torch else None
+    returncode = 0
+    with warnings.catch_warnings():
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+        sys.argv = ["autogloss", *map(str, args)]
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            command_line.main()
+        except SystemExit as end:
+            returncode = _exit_status(end.code, stderr)
+        except Exception:
+            traceback.print_exc(file=stderr)
+            returncode = 1
+        finally:
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+            sys.argv, sys.excepthook = saved_argv, saved_hook
+            os.chdir(saved_cwd)
+            _restore_environment(saved_environment)
+            torch = sys.modules.get("torch")
+            if torch is not None:
+                threads, rng = saved_torch or (_TEST_THREADS, None)
+                torch.set_num_threads(threads)
+                if rng is not None:
+                    torch.random.set_rng_state(rng)
+    return subprocess.CompletedProcess(["autogloss", *map(str, args)], returncode, stdout.text(), stderr.text())
+
+
+def _exit_status(code: object, stderr: io.TextIOBase) -> int:
+    """The exit status the interpreter makes of ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=stderr)
+    return 1
+
+
+def _restore_environment(saved: dict[str, str]) -> None:
+    for name in set(os.environ) - set(saved):
+        del os.environ[name]
+    for name, value in saved.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from autogloss.corpus import build_corpus, corpus_stats, read_corpus
 from autogloss.corpus.build import sentence_key
 from autogloss.errors import AutoglossError
 
-from conftest import SHARED_DATA, run_cli
+from conftest import SHARED_DATA, cli, run_cli
 
 
 def test_build_keeps_shared_task_splits_and_puts_other_sources_in_pretrain(mini_data, tmp_path):
@@ -72,23 +72,28 @@ def test_reading_a_folder_that_is_not_a_corpus_is_a_clear_error(tmp_path):
 
 
 def test_corpus_commands(mini_data, tmp_path):
-    done = run_cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "c")
+    done = cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "c")
     assert done.returncode == 0, done.stderr
     assert "train" in done.stdout and "exact duplicates" in done.stdout
-    done = run_cli("corpus", "stats", tmp_path / "c")
+    done = cli("corpus", "stats", tmp_path / "c")
     assert done.returncode == 0, done.stderr
     assert "odin" in done.stdout and "Tsez (ddo)" in done.stdout
-    done = run_cli("corpus", "stats", tmp_path / "c", "--json")
+    done = cli("corpus", "stats", tmp_path / "c", "--json")
     assert json.loads(done.stdout)["examples_by_split"]["dev"] == 4
 
 
-def test_missing_data_folder_names_the_option_and_sources(tmp_path):
+def test_missing_data_folder_names_the_option_and_sources(tmp_path, monkeypatch):
+    # a real process: the one line, exit status 1 and no traceback are what the interpreter shows
     done = run_cli("corpus", "build", "--data-dir", tmp_path / "nowhere", "--out", tmp_path / "c")
     assert done.returncode == 1
     assert "no such data folder" in done.stderr and "Traceback" not in done.stderr
-    done = run_cli("corpus", "build", "--out", tmp_path / "c", cwd=tmp_path)
-    if not SHARED_DATA.is_dir():
-        assert "--data-dir" in done.stderr and "sigmorphon" in done.stderr
+    # no data folder where one is looked for (../shared/data is there beside this checkout)
+    from autogloss import datapath
+
+    monkeypatch.setattr(datapath, "_candidates", lambda: [tmp_path / "shared" / "data"])
+    done = cli("corpus", "build", "--out", tmp_path / "c", cwd=tmp_path)
+    assert done.returncode == 1 and not (tmp_path / "c").exists()
+    assert "--data-dir" in done.stderr and "sigmorphon" in done.stderr
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data not present")

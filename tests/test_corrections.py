@@ -8,7 +8,7 @@ from autogloss.corrections import CorrectionsLog, read_corrections
 from autogloss.errors import FormatError
 from autogloss.records import IGTRecord
 
-from conftest import DEV, TRAIN, run_cli
+from conftest import DEV, TRAIN, cli
 
 
 def test_latest_correction_of_each_sentence_wins(tmp_path):
@@ -34,15 +34,15 @@ def test_bad_corrections_name_file_and_line(tmp_path):
 def test_finetune_from_corrections(tmp_path):
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "dev").write_text(DEV, encoding="utf-8")
-    done = run_cli("train", "--train", tmp_path / "train", "--out", tmp_path / "model", "--epochs", "1",
-                   "--hidden", "16")
+    done = cli("train", "--train", tmp_path / "train", "--out", tmp_path / "model", "--epochs", "1",
+               "--hidden", "16")
     assert done.returncode == 0, done.stderr
     log = CorrectionsLog(tmp_path / "corrections.jsonl")
     log.append(IGTRecord("s1", "Raład boqno.", glosses="sea III-become-PST.UNW", segmentation="raład b-oq-n"),
                "pasted text")
-    done = run_cli("finetune", "--model", tmp_path / "model", "--from-corrections", tmp_path / "corrections.jsonl",
-                   "--dev", tmp_path / "dev", "--out", tmp_path / "tuned", "--epochs", "1")
+    done = cli("finetune", "--model", tmp_path / "model", "--from-corrections", tmp_path / "corrections.jsonl",
+               "--dev", tmp_path / "dev", "--out", tmp_path / "tuned", "--epochs", "1")
     assert done.returncode == 0, done.stderr
     assert "1 corrected sentences from" in done.stderr and (tmp_path / "tuned" / "config.json").exists()
-    done = run_cli("finetune", "--model", tmp_path / "model", "--out", tmp_path / "none")
+    done = cli("finetune", "--model", tmp_path / "model", "--out", tmp_path / "none")
     assert done.returncode == 1 and "nothing to train on" in done.stderr

@@ -24,7 +24,7 @@ from autogloss.models import MajorityGlosser
 from autogloss.models import load_model
 from autogloss.records import IGTRecord
 
-from conftest import TRAIN, run_cli
+from conftest import TRAIN, cli
 from interlinear_fixtures import ELAN, FLEXTEXT, TOOLBOX
 
 GUESS = "MACHINE.GUESS"   # a label only a machine guess carries
@@ -101,7 +101,7 @@ def test_train_command_learns_no_guess_and_no_empty_gloss_from_a_flextext(tmp_pa
     path = tmp_path / "mixed.flextext"
     FlexTextDocument.from_sentences(_mixed_sentences()).write(path)
     assert 'analysisStatus="guessByStatisticalAnalysis"' in path.read_text(encoding="utf-8")
-    done = run_cli("train", "--arch", "majority", "--train", path, "--out", tmp_path / "majority")
+    done = cli("train", "--arch", "majority", "--train", path, "--out", tmp_path / "majority")
     assert done.returncode == 0, done.stderr
     assert ("training data: 2 sentence(s) glossed by a person; left out 1 with machine guesses, "
             "1 with empty glosses, 1 without glosses") in done.stderr
@@ -109,7 +109,7 @@ def test_train_command_learns_no_guess_and_no_empty_gloss_from_a_flextext(tmp_pa
     labels = _labels(load_model(tmp_path / "majority"))
     assert "?" not in labels and GUESS not in labels and "story" in labels
 
-    done = run_cli("train", "--arch", "neural", "--train", path, "--out", tmp_path / "neural", "--epochs", "1",
+    done = cli("train", "--arch", "neural", "--train", path, "--out", tmp_path / "neural", "--epochs", "1",
                    "--hidden", "16", "--batch-size", "2")
     assert done.returncode == 0, done.stderr
     assert "left out 1 with machine guesses, 1 with empty glosses, 1 without glosses" in done.stderr
@@ -142,10 +142,10 @@ def test_corrections_with_an_empty_gloss_are_not_trained_on(tmp_path):
     selection = training_corrections(log.path)
     assert [r.id for r in selection.records] == ["x"] and selection.partial == 1
 
-    done = run_cli("train", "--train", _train_file(tmp_path), "--out", tmp_path / "base", "--epochs", "1",
+    done = cli("train", "--train", _train_file(tmp_path), "--out", tmp_path / "base", "--epochs", "1",
                    "--hidden", "16")
     assert done.returncode == 0, done.stderr
-    done = run_cli("finetune", "--model", tmp_path / "base", "--from-corrections", log.path,
+    done = cli("finetune", "--model", tmp_path / "base", "--from-corrections", log.path,
                    "--out", tmp_path / "tuned", "--epochs", "1")
     assert done.returncode == 0, done.stderr
     assert f"1 corrected sentences from {log.path} (left out 1 with empty glosses)" in done.stderr
@@ -156,7 +156,7 @@ def test_corrections_with_an_empty_gloss_are_not_trained_on(tmp_path):
 def test_convert_to_the_shared_task_format_writes_no_question_mark_for_an_empty_gloss(tmp_path):
     path = tmp_path / "mixed.flextext"
     FlexTextDocument.from_sentences(_mixed_sentences()).write(path)
-    done = run_cli("convert", path, tmp_path / "mixed.txt")
+    done = cli("convert", path, tmp_path / "mixed.txt")
     assert done.returncode == 0, done.stderr
     written = list(read_sigmorphon(tmp_path / "mixed.txt"))
     # one record per sentence still (files stay parallel); glossed in part means still to be glossed
@@ -293,9 +293,9 @@ def _elan_with_slot_ids(ids: list[str]) -> str:
 def test_elan_time_slot_ids_of_any_form_survive_glossing(tmp_path, ids):
     path = tmp_path / "slots.eaf"
     path.write_text(_elan_with_slot_ids(ids), encoding="utf-8")
-    done = run_cli("train", "--arch", "majority", "--train", _train_file(tmp_path), "--out", tmp_path / "model")
+    done = cli("train", "--arch", "majority", "--train", _train_file(tmp_path), "--out", tmp_path / "model")
     assert done.returncode == 0, done.stderr
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", path, "--output", tmp_path / "out.eaf")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", path, "--output", tmp_path / "out.eaf")
     assert done.returncode == 0, done.stderr
     tree = etree.parse(str(tmp_path / "out.eaf"))
     assert [slot.get("TIME_SLOT_ID") for slot in tree.iter("TIME_SLOT")] == ids
@@ -324,7 +324,7 @@ def test_bytes_invalid_in_the_encoding_name_file_and_line(tmp_path, name, text, 
         read_document(path)
     assert (raised.value.path, raised.value.line) == (str(path), line)
     assert "Invalid bytes in character encoding" in raised.value.message
-    done = run_cli("convert", path, tmp_path / "out.txt")
+    done = cli("convert", path, tmp_path / "out.txt")
     assert done.returncode == 1 and f"{path}:{line}: not well-formed XML" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -354,14 +354,14 @@ def test_new_toolbox_files_are_aligned_on_screen_in_any_script(tmp_path, words, 
 def test_a_sentence_glossed_in_part_keeps_its_gap_in_json_lines_and_is_not_trained_on(tmp_path):
     path = tmp_path / "mixed.flextext"
     FlexTextDocument.from_sentences(_mixed_sentences()).write(path)
-    done = run_cli("convert", path, tmp_path / "mixed.jsonl")
+    done = cli("convert", path, tmp_path / "mixed.jsonl")
     assert done.returncode == 0, done.stderr
     back = read_training_records(tmp_path / "mixed.jsonl")
     # JSON lines holds no gloss states: the guess of s3 reads as a gloss, but the
     # gap of s4 is marked as a gap, and s5 has no glosses at all
     assert [r.transcription for r in back.records] == ["Ixiw raład boqno", "Žek’a xabar bayrno", "Ixiw žek’u boqno"]
     assert back.partial == 1 and back.unglossed == 1
-    done = run_cli("convert", tmp_path / "mixed.jsonl", tmp_path / "again.jsonl")
+    done = cli("convert", tmp_path / "mixed.jsonl", tmp_path / "again.jsonl")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "again.jsonl").read_text(encoding="utf-8") == (tmp_path / "mixed.jsonl").read_text(encoding="utf-8")
 

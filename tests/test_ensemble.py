@@ -12,7 +12,7 @@ from autogloss.models.neural import EnsembleGlosser, NeuralGlosser, TrainingSett
 from autogloss.models.neural.glosser import _select_rows
 from autogloss.models.neural.vocab import Vocabulary
 
-from conftest import run_cli
+from conftest import cli
 from test_neural import TINY, data  # noqa: F401  (the fixture)
 
 
@@ -112,15 +112,15 @@ def test_the_ensemble_command_combines_models_and_gloss_uses_them(data, tmp_path
     _trained(data, tmp_path, 0, "a")
     _trained(data, tmp_path, 1, "b")
     write_sigmorphon(_inputs(data), tmp_path / "in.txt")
-    made = run_cli("ensemble", "--model", str(tmp_path / "a"), "--model", str(tmp_path / "b"), "--out", str(tmp_path / "e"),
-                   "--weight", "2", "--weight", "1")
+    made = cli("ensemble", "--model", str(tmp_path / "a"), "--model", str(tmp_path / "b"), "--out", str(tmp_path / "e"),
+               "--weight", "2", "--weight", "1")
     assert made.returncode == 0, made.stderr
     assert json.loads((tmp_path / "e" / "config.json").read_text())["weights"] == pytest.approx([2 / 3, 1 / 3])
-    glossed = run_cli("gloss", "--model", str(tmp_path / "e"), "--input", str(tmp_path / "in.txt"),
-                      "--output", str(tmp_path / "out.txt"))
+    glossed = cli("gloss", "--model", str(tmp_path / "e"), "--input", str(tmp_path / "in.txt"),
+                  "--output", str(tmp_path / "out.txt"))
     assert glossed.returncode == 0, glossed.stderr
     assert (tmp_path / "out.txt").read_text().count("\\g ") == len(_inputs(data))
-    refused = run_cli("ensemble", "--model", str(tmp_path / "a"), "--out", str(tmp_path / "f"))
+    refused = cli("ensemble", "--model", str(tmp_path / "a"), "--out", str(tmp_path / "f"))
     assert refused.returncode != 0 and "two or more" in refused.stderr
-    nested = run_cli("finetune", "--model", str(tmp_path / "e"), "--train", str(tmp_path / "in.txt"), "--out", str(tmp_path / "g"))
+    nested = cli("finetune", "--model", str(tmp_path / "e"), "--train", str(tmp_path / "in.txt"), "--out", str(tmp_path / "g"))
     assert nested.returncode != 0 and "fine-tune each member" in nested.stderr

@@ -12,7 +12,7 @@ from autogloss.glossing import fill_document, gloss_file, unknowns_as_gaps
 from autogloss.interlinear.document import GlossState, RecordDocument
 from autogloss.records import GlossedRecord, IGTRecord, is_unknown_gloss
 
-from conftest import run_cli
+from conftest import cli
 from interlinear_fixtures import FLEXTEXT, TOOLBOX
 
 
@@ -96,12 +96,12 @@ def test_check_and_convert_take_the_toolbox_layout(tmp_path: Path) -> None:
     source = tmp_path / "shoebox.txt"
     source.write_text(shoebox, encoding="utf-8")
     markers = "tx=t,mb=m,ge=g,ps=p,ft=f"
-    done = run_cli("convert", source, tmp_path / "out.jsonl", "--from", "toolbox", "--toolbox-markers", markers)
+    done = cli("convert", source, tmp_path / "out.jsonl", "--from", "toolbox", "--toolbox-markers", markers)
     assert done.returncode == 0, done.stderr
     converted = list(read_jsonl(tmp_path / "out.jsonl"))
     assert len(converted) == len(read_document(source, "toolbox", **_markers(markers)).sentences) > 0
     assert converted[0].glosses
-    done = run_cli("check", source, "--format", "toolbox", "--toolbox-markers", markers)
+    done = cli("check", source, "--format", "toolbox", "--toolbox-markers", markers)
     assert f"{len(converted):,} records checked" in done.stderr, done.stderr
 
 
@@ -129,7 +129,7 @@ def test_records_go_through_every_document_format_and_back_unchanged(tmp_path: P
     source = tmp_path / "in.txt"
     source.write_text(ROUND_TRIP, encoding="utf-8")
     convert_file(source, tmp_path / target, to_format="cldf" if target == "cldf-out" else None)
-    done = run_cli("check", tmp_path / target)
+    done = cli("check", tmp_path / target)
     assert done.returncode == 0 and "0 alignment problem(s)" in done.stderr, done.stdout + done.stderr
     convert_file(tmp_path / target, tmp_path / "back.txt", to_format="sigmorphon")
     assert (tmp_path / "back.txt").read_text(encoding="utf-8") == ROUND_TRIP

@@ -19,7 +19,7 @@ from autogloss.errors import FormatError
 from autogloss.models import MajorityGlosser
 from autogloss.records import UNKNOWN_GLOSS
 
-from conftest import TRAIN, run_cli
+from conftest import TRAIN, cli
 from interlinear_fixtures import ELAN, FLEXTEXT, TOOLBOX
 
 
@@ -338,37 +338,37 @@ def test_conversion_keeps_glosses_and_their_states(flextext, glosser, tmp_path, 
 
 def test_gloss_command_on_interlinear_files(flextext, toolbox, eaf, tmp_path):
     (tmp_path / "train.txt").write_text(TRAIN, encoding="utf-8")
-    assert run_cli("train", "--arch", "majority", "--train", tmp_path / "train.txt",
+    assert cli("train", "--arch", "majority", "--train", tmp_path / "train.txt",
                    "--out", tmp_path / "model").returncode == 0
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", flextext, "--output", tmp_path / "o.flextext")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", flextext, "--output", tmp_path / "o.flextext")
     assert done.returncode == 0, done.stderr
     assert "5 morpheme gloss(es) filled, 7 kept (6 human-approved, 1 earlier guesses), 0 skipped" in done.stdout
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "o.flextext",
+    done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "o.flextext",
                    "--output", tmp_path / "o2.flextext", "--overwrite-guesses")
     assert "0 morpheme gloss(es) filled" in done.stdout and "6 earlier guesses overwritten" in done.stdout
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", toolbox, "--output", tmp_path / "o.txt")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", toolbox, "--output", tmp_path / "o.txt")
     assert done.returncode == 0 and "3 morpheme gloss(es) filled" in done.stdout, done.stderr
     assert ToolboxDocument.read(tmp_path / "o.txt").records()[0].glosses == "big open.sea OLD-become-PST"
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", eaf, "--output", tmp_path / "o.eaf")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", eaf, "--output", tmp_path / "o.eaf")
     assert done.returncode == 0 and "2 morpheme gloss(es) filled" in done.stdout, done.stderr
     # another format out, by the extension
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", eaf, "--output", tmp_path / "o.flextext")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", eaf, "--output", tmp_path / "o.flextext")
     assert done.returncode == 0, done.stderr
     assert FlexTextDocument.read(tmp_path / "o.flextext").records()[0].glosses == "big open.sea OLD-become-PST"
     bad = tmp_path / "bad.eaf"
     bad.write_text("<ANNOTATION_DOCUMENT>\n<TIER>\n", encoding="utf-8")
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", bad, "--output", tmp_path / "x.eaf")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", bad, "--output", tmp_path / "x.eaf")
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
     assert f"{bad}:3: not well-formed XML" in done.stderr and not (tmp_path / "x.eaf").exists()
-    done = run_cli("convert", flextext, tmp_path / "cldf-in", "--to", "cldf")
+    done = cli("convert", flextext, tmp_path / "cldf-in", "--to", "cldf")
     assert done.returncode == 0, done.stderr
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "cldf-in", "--output",
+    done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "cldf-in", "--output",
                    tmp_path / "cldf-out")
     # converted document to document, the earlier guess "OLD" stays a guess (CLDF marks it)
     assert done.returncode == 0, done.stderr
     assert "(cldf): 6 morpheme gloss(es) filled, 6 kept (5 human-approved, 1 earlier guesses)" in done.stdout
     assert (tmp_path / "cldf-out" / "Generic-metadata.json").exists()
-    done = run_cli("convert", flextext, tmp_path / "sea-records.txt")
+    done = cli("convert", flextext, tmp_path / "sea-records.txt")
     assert done.returncode == 0, done.stderr
     # glossed in part, the first sentence is written still to be glossed: the
     # shared-task format has no mark for an empty gloss, a "?" would be a label (issue 14)

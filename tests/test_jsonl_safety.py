@@ -12,7 +12,7 @@ from autogloss.corrections import read_corrections
 from autogloss.errors import FormatError
 from autogloss.formats import read_records, write_records
 
-from conftest import TRAIN, run_cli
+from conftest import TRAIN, cli
 
 GOOD = '{"id": "s1", "transcription": "Ixiw raład", "glosses": "big sea"}'
 
@@ -72,7 +72,7 @@ def test_skip_invalid_leaves_out_only_the_bad_line(tmp_path, name):
 @pytest.fixture
 def model(tmp_path):
     (tmp_path / "train.txt").write_text(TRAIN, encoding="utf-8")
-    done = run_cli("train", "--arch", "majority", "--train", tmp_path / "train.txt", "--out", tmp_path / "model")
+    done = cli("train", "--arch", "majority", "--train", tmp_path / "train.txt", "--out", tmp_path / "model")
     assert done.returncode == 0, done.stderr
     return tmp_path / "model"
 
@@ -86,7 +86,7 @@ def test_check_convert_and_gloss_all_refuse_in_one_line(tmp_path, model, name):
                     ("convert", path, tmp_path / "out.txt"),
                     ("convert", path, tmp_path / "out.parquet"),
                     ("gloss", "--model", model, "--input", path, "--output", tmp_path / "out.jsonl")):
-        done = run_cli(*command)
+        done = cli(*command)
         assert done.returncode == 1, command
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1, done.stderr
@@ -106,14 +106,14 @@ def test_what_json_allows_and_a_record_can_hold_is_read_by_every_command(tmp_pat
         encoding="utf-8")
     (record,) = read_records(path)
     assert (record.id, record.transcription, record.language.name) == ("7", "ra\U0001f600ład", "Tsez")
-    assert run_cli("check", path).returncode == 0
-    done = run_cli("convert", path, tmp_path / "out.jsonl")
+    assert cli("check", path).returncode == 0
+    done = cli("convert", path, tmp_path / "out.jsonl")
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["transcription"] == "ra\U0001f600ład"
-    done = run_cli("convert", path, tmp_path / "out.txt")
+    done = cli("convert", path, tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     assert "\\l the sea\n" in (tmp_path / "out.txt").read_text(encoding="utf-8")
-    done = run_cli("gloss", "--model", model, "--input", path, "--output", tmp_path / "glossed.txt")
+    done = cli("gloss", "--model", model, "--input", path, "--output", tmp_path / "glossed.txt")
     assert done.returncode == 0, done.stderr
 
 

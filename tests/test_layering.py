@@ -21,8 +21,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: ``autogloss`` alone is the package's ``__init__``.
 LAYERS: list[tuple[int, str, tuple[str, ...]]] = [
     (0, "records and file primitives", ("autogloss", "autogloss.errors", "autogloss.records", "autogloss.fileio",
-                                        "autogloss.datapath")),
-    (1, "normalisation and metrics", ("autogloss.normalise", "autogloss.metrics")),
+                                        "autogloss.datapath", "autogloss.progress")),
+    (1, "normalisation, metrics, calibration", ("autogloss.normalise", "autogloss.metrics",
+                                                 "autogloss.calibration")),
     (2, "documents: interlinear/", ("autogloss.interlinear",)),
     (3, "formats and the registry: formats/", ("autogloss.formats",)),
     (4, "corpus, corrections, models", ("autogloss.corpus", "autogloss.corrections", "autogloss.models")),

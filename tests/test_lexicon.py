@@ -12,7 +12,7 @@ from autogloss.models.lexicon import (LexiconSettings, fill_unseen_stems, induce
 from autogloss.models.neural import NeuralGlosser, TrainingSettings, train_glosser
 from autogloss.records import IGTRecord
 
-from conftest import TRAIN, run_cli
+from conftest import TRAIN, cli
 from test_neural import TINY, records
 
 # "bisde'y" (unseen) always comes with a grouse, "wan" (unseen) once only,
@@ -133,8 +133,8 @@ def test_the_gloss_command_can_switch_the_lexicon_off(tmp_path):
         f"\\t {r.transcription}\n\\m {r.segmentation}\n\\g\n\\l {r.translation}\n" for r in inputs), encoding="utf-8")
     outputs = {}
     for flag in ("--lexicon", "--no-lexicon"):
-        done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "input.txt",
-                       "--output", tmp_path / f"out{flag}.jsonl", flag)
+        done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "input.txt",
+                   "--output", tmp_path / f"out{flag}.jsonl", flag)
         assert done.returncode == 0, done.stderr
         outputs[flag] = [json.loads(line)["glosses"] for line in (tmp_path / f"out{flag}.jsonl").read_text().splitlines()]
     assert [glosses.split()[2] for glosses in outputs["--lexicon"]] == ["grouse"] * 3

@@ -10,7 +10,7 @@ from autogloss.models import load_model
 from autogloss.records import UNKNOWN_GLOSS
 from autogloss.records import IGTRecord, check_alignment
 
-from conftest import DEV, TRAIN, covered, run_cli
+from conftest import DEV, TRAIN, covered, cli
 
 
 @pytest.fixture
@@ -96,27 +96,27 @@ def test_missing_or_corrupt_models_give_clear_errors(tmp_path, setup, message):
 def test_train_and_gloss_commands(tmp_path):
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "dev-covered").write_text(covered(DEV, True), encoding="utf-8")
-    done = run_cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
+    done = cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
     assert done.returncode == 0, done.stderr
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered", "--output", tmp_path / "pred")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered", "--output", tmp_path / "pred")
     assert done.returncode == 0, done.stderr
     predicted = list(read_sigmorphon(tmp_path / "pred"))
     assert predicted[0].glosses == "man-ERG sea III-bring-PST.UNW"
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered",
-                   "--output", tmp_path / "pred.jsonl")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "dev-covered",
+               "--output", tmp_path / "pred.jsonl")
     rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert rows[0]["glosses"] == "man-ERG sea III-bring-PST.UNW" and rows[0]["confidence"][0] == [1.0, 1.0]
-    done = run_cli("gloss", "--model", tmp_path / "nothing", "--input", tmp_path / "dev-covered", "--output", tmp_path / "x")
+    done = cli("gloss", "--model", tmp_path / "nothing", "--input", tmp_path / "dev-covered", "--output", tmp_path / "x")
     assert done.returncode == 1 and "no such model directory" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x").exists()
 
 
 def test_gloss_command_reads_plain_text(tmp_path):
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
-    run_cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
+    cli("train", "--arch", "majority", "--train", tmp_path / "train", "--out", tmp_path / "model")
     (tmp_path / "new.txt").write_text("Ixiw boqno.\tIt became big.\n", encoding="utf-8")
-    done = run_cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "new.txt", "--format", "text",
-                   "--output", tmp_path / "out.txt")
+    done = cli("gloss", "--model", tmp_path / "model", "--input", tmp_path / "new.txt", "--format", "text",
+               "--output", tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     [record] = read_sigmorphon(tmp_path / "out.txt")
     assert record.glosses == "big III-become-PST.UNW" and record.translation == "It became big."

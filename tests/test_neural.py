@@ -10,7 +10,7 @@ from autogloss.models.neural import NeuralGlosser, TrainingSettings, fit, train_
 from autogloss.models.base import checkpoint_dir
 from autogloss.records import IGTRecord, check_alignment
 
-from conftest import DEV, TRAIN, covered, run_cli
+from conftest import DEV, TRAIN, covered, cli
 
 TINY = {"hidden": 16, "char_dim": 8, "language_dim": 4, "form_dim": 8, "label_dim": 8, "translation_hidden": 8,
         "layers": 1, "dropout": 0.0}
@@ -141,15 +141,15 @@ def test_train_finetune_and_gloss_commands(tmp_path):
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "dev").write_text(DEV, encoding="utf-8")
     (tmp_path / "input").write_text(covered(DEV, False), encoding="utf-8")
-    done = run_cli("train", "--train", tmp_path / "train", "--dev", tmp_path / "dev", "--out", tmp_path / "model",
-                   "--epochs", "2", "--hidden", "16")
+    done = cli("train", "--train", tmp_path / "train", "--dev", tmp_path / "dev", "--out", tmp_path / "model",
+               "--epochs", "2", "--hidden", "16")
     assert done.returncode == 0, done.stderr
     assert "model saved to" in done.stdout
-    done = run_cli("finetune", "--model", tmp_path / "model", "--train", tmp_path / "dev", "--dev", tmp_path / "dev",
-                   "--out", tmp_path / "tuned", "--epochs", "1")
+    done = cli("finetune", "--model", tmp_path / "model", "--train", tmp_path / "dev", "--dev", tmp_path / "dev",
+               "--out", tmp_path / "tuned", "--epochs", "1")
     assert done.returncode == 0, done.stderr
-    done = run_cli("gloss", "--model", tmp_path / "tuned", "--input", tmp_path / "input", "--output",
-                   tmp_path / "pred.jsonl")
+    done = cli("gloss", "--model", tmp_path / "tuned", "--input", tmp_path / "input", "--output",
+               tmp_path / "pred.jsonl")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert len(rows) == 2
@@ -243,9 +243,9 @@ def test_without_dev_the_memory_answers_for_every_seen_form(data, tmp_path):
 
 
 def test_pretrain_on_a_corpus_then_finetune_from_it(tmp_path, mini_data):
-    assert run_cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus").returncode == 0
-    done = run_cli("pretrain", "--corpus", tmp_path / "corpus", "--out", tmp_path / "pretrained", "--epochs", "2",
-                   "--hidden", "16", "--validation-size", "2", "--dtype", "float16")
+    assert cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus").returncode == 0
+    done = cli("pretrain", "--corpus", tmp_path / "corpus", "--out", tmp_path / "pretrained", "--epochs", "2",
+               "--hidden", "16", "--validation-size", "2", "--dtype", "float16")
     assert done.returncode == 0, done.stderr
     model = tmp_path / "pretrained"
     assert json.loads((model / "config.json").read_text())["torch_dtype"] == "float16"
@@ -255,8 +255,8 @@ def test_pretrain_on_a_corpus_then_finetune_from_it(tmp_path, mini_data):
     pretrained = load_model(model)
     assert len(pretrained.vocabs.languages) > 3  # shared-task and other sources' languages
     (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
-    done = run_cli("finetune", "--model", model, "--train", tmp_path / "train", "--out", tmp_path / "tuned",
-                   "--epochs", "1")
+    done = cli("finetune", "--model", model, "--train", tmp_path / "train", "--out", tmp_path / "tuned",
+               "--epochs", "1")
     assert done.returncode == 0, done.stderr
     assert "pretrained" in load_model(tmp_path / "tuned").info["initialised_from"]
 
@@ -268,7 +268,7 @@ def test_the_packaged_model_glosses_without_being_named(tmp_path):
     assert weights.is_file() and weights.stat().st_size <= 20 * 2**20  # shipped, and 20 MB at most
     (tmp_path / "input.txt").write_text("Ixiw raład boqno.\tA big sea formed.\nŽek’a xabar bayrno.\n",
                                         encoding="utf-8")
-    done = run_cli("gloss", "--input", tmp_path / "input.txt", "--format", "text", "--output", tmp_path / "out.txt")
+    done = cli("gloss", "--input", tmp_path / "input.txt", "--format", "text", "--output", tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     glossed = list(read_sigmorphon(tmp_path / "out.txt"))
     assert [len(r.gloss_words) for r in glossed] == [3, 3]

@@ -20,7 +20,7 @@ from autogloss.models import load_model
 from autogloss.models.seq2seq.prompt import align_glosses, build_prompt, declare_segmented, prompt_input
 from autogloss.records import IGTRecord, Language, check_alignment
 
-from conftest import DEV, TRAIN, covered, run_cli
+from conftest import DEV, TRAIN, covered, cli
 
 TINY = {"d_model": 32, "layers": 1, "heads": 2, "dropout": 0.0}
 TSEZ = Language(name="Tsez", iso639_3="ddo", glottocode="dido1241")
@@ -201,8 +201,8 @@ def test_a_glosslm_style_directory_without_autogloss_settings_loads_with_default
 def test_gloss_command_end_to_end(base_model, tmp_path):
     (tmp_path / "input").write_text(covered(TRAIN, True) + "\n" + "\\t Ixiw raład boqno ixiw raład boqno raład.\n",
                                     encoding="utf-8")
-    done = run_cli("gloss", "--backend", "seq2seq", "--model", base_model, "--input", tmp_path / "input",
-                   "--output", tmp_path / "pred.jsonl", "--beams", "2", "--segmented", "no")
+    done = cli("gloss", "--backend", "seq2seq", "--model", base_model, "--input", tmp_path / "input",
+               "--output", tmp_path / "pred.jsonl", "--beams", "2", "--segmented", "no")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 4 and all(row["is_segmented"] is False for row in rows)
@@ -221,15 +221,15 @@ def test_finetune_command_full_and_lora(base_model, tmp_path):
     (tmp_path / "train").write_text(DEV, encoding="utf-8")
     (tmp_path / "dev").write_text(DEV, encoding="utf-8")
     (tmp_path / "input").write_text(covered(DEV, True), encoding="utf-8")
-    done = run_cli("finetune", "--backend", "seq2seq", "--model", base_model, "--train", tmp_path / "train",
-                   "--dev", tmp_path / "dev", "--out", tmp_path / "full", "--epochs", "2", "--batch-size", "2")
+    done = cli("finetune", "--backend", "seq2seq", "--model", base_model, "--train", tmp_path / "train",
+               "--dev", tmp_path / "dev", "--out", tmp_path / "full", "--epochs", "2", "--batch-size", "2")
     assert done.returncode == 0, done.stderr
     assert "model saved to" in done.stdout and "chrf_pp" in done.stdout
     assert (tmp_path / "full" / "model.safetensors").is_file()
 
-    done = run_cli("finetune", "--backend", "seq2seq", "--model", base_model, "--lora", "--lora-rank", "4",
-                   "--train", tmp_path / "train", "--out", tmp_path / "adapter",  # no dev: the last state is kept
-                   "--epochs", "3", "--batch-size", "2", "--learning-rate", "1e-2")
+    done = cli("finetune", "--backend", "seq2seq", "--model", base_model, "--lora", "--lora-rank", "4",
+               "--train", tmp_path / "train", "--out", tmp_path / "adapter",  # no dev: the last state is kept
+               "--epochs", "3", "--batch-size", "2", "--learning-rate", "1e-2")
     assert done.returncode == 0, done.stderr
     adapter = tmp_path / "adapter"
     files = {p.name for p in adapter.iterdir()}
@@ -244,7 +244,7 @@ def test_finetune_command_full_and_lora(base_model, tmp_path):
     assert any("lora_B" in name and tensor.abs().sum() > 0 for name, tensor in trained.items())  # LoRA B starts at 0
     tuned = load_model(adapter, "auto")  # the adapter on top of its base
     assert tuned.is_adapter and tuned.base_model == str(base_model.resolve())
-    done = run_cli("gloss", "--model", adapter, "--input", tmp_path / "input", "--output", tmp_path / "pred.txt")
+    done = cli("gloss", "--model", adapter, "--input", tmp_path / "input", "--output", tmp_path / "pred.txt")
     assert done.returncode == 0, done.stderr
     predictions = list(read_sigmorphon(tmp_path / "pred.txt"))
     assert len(predictions) == 2 and all(check_alignment(r) == [] for r in predictions)
@@ -252,8 +252,8 @@ def test_finetune_command_full_and_lora(base_model, tmp_path):
 
 def test_train_command_builds_a_new_t5_from_scratch(tmp_path):
     (tmp_path / "train").write_text(DEV, encoding="utf-8")
-    done = run_cli("train", "--arch", "seq2seq", "--train", tmp_path / "train", "--out", tmp_path / "scratch",
-                   "--epochs", "1", "--hidden", "16", "--batch-size", "2")
+    done = cli("train", "--arch", "seq2seq", "--train", tmp_path / "train", "--out", tmp_path / "scratch",
+               "--epochs", "1", "--hidden", "16", "--batch-size", "2")
     assert done.returncode == 0, done.stderr
     assert load_model(tmp_path / "scratch").model_type == "seq2seq"
 
@@ -263,24 +263,28 @@ class Interrupt(Exception):
 
 
 def test_a_killed_training_run_resumes_from_its_last_checkpoint(tmp_path):
+    from autogloss.models.seq2seq.glosser import GenerationSettings
     from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
 
     train, dev = _records(tmp_path, TRAIN, "train"), _records(tmp_path, DEV, "dev")
     settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, eval_steps=2, patience=10)
+    # short greedy dev generations: the evaluations are what this test counts, not what they write
+    short = GenerationSettings(beams=1, length_factor=1, length_margin=8)
 
     def die_at_step_6(message):
         if message.startswith("step 6:"):  # logged before step 6 is evaluated and saved
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train_seq2seq(train, dev, tmp_path / "model", settings, new_model_options=TINY, progress=die_at_step_6)
+        train_seq2seq(train, dev, tmp_path / "model", settings, new_model_options=TINY, generation=short,
+                      progress=die_at_step_6)
     checkpoints = tmp_path / ".model.checkpoint"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["checkpoint-2", "checkpoint-4"]
     assert not (tmp_path / "model").exists()
     (checkpoints / "checkpoint-6").mkdir()  # a checkpoint killed while being written: no trainer_state.json
 
     messages = []
-    glosser = train_seq2seq(train, dev, tmp_path / "model", settings, new_model_options=TINY,
+    glosser = train_seq2seq(train, dev, tmp_path / "model", settings, new_model_options=TINY, generation=short,
                             progress=messages.append)
     assert messages[0] == "resuming from checkpoint-4"
     assert not any(m.startswith(("step 1:", "step 2:", "step 3:", "step 4:")) for m in messages)
@@ -320,8 +324,8 @@ def test_missing_models_give_one_clear_line(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="needs --model"):
         load_model(None, "seq2seq")
     (tmp_path / "input").write_text(covered(DEV, False), encoding="utf-8")
-    done = run_cli("gloss", "--backend", "seq2seq", "--model", tmp_path / "absent", "--input", tmp_path / "input",
-                   "--output", tmp_path / "out")
+    done = cli("gloss", "--backend", "seq2seq", "--model", tmp_path / "absent", "--input", tmp_path / "input",
+               "--output", tmp_path / "out")
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {tmp_path / 'absent'}: no such model directory"
 
@@ -356,12 +360,12 @@ def test_training_in_two_processes_keeps_the_weights_identical(tmp_path):
 def test_pretraining_on_the_corpus_sees_both_settings_of_each_sentence(tmp_path, mini_data):
     from autogloss.corpus import read_corpus
 
-    done = run_cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus")
+    done = cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus")
     assert done.returncode == 0, done.stderr
     flags = {prompt_input(r).segmented for r in read_corpus(tmp_path / "corpus", ["train"])}
     assert flags == {"yes", "no"}  # the "/seg" and "/unseg" copies of each shared-task sentence
-    done = run_cli("pretrain", "--backend", "seq2seq", "--corpus", tmp_path / "corpus", "--out", tmp_path / "model",
-                   "--hidden", "16", "--epochs", "1", "--validation-size", "2", "--batch-size", "4")
+    done = cli("pretrain", "--backend", "seq2seq", "--corpus", tmp_path / "corpus", "--out", tmp_path / "model",
+               "--hidden", "16", "--epochs", "1", "--validation-size", "2", "--batch-size", "4")
     assert done.returncode == 0, done.stderr
     glosser = load_model(tmp_path / "model", "seq2seq")
     assert glosser.model.config.d_model == 16 and "corpus" in glosser.info["trained_on"]

@@ -15,22 +15,28 @@ first (``re.sub(r"(\\s|^)[^\\w\\s](\\s|$)", " ", line)``).
 
 Every result carries a signature naming its scorer and options, so two
 numbers are never silently incomparable.
+
+Segmentation (the ``\\m`` line, see :func:`evaluate_segmentation`) is scored
+apart from the glosses: morpheme-boundary precision, recall and F1, and the
+share of words segmented exactly as in the gold.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-import numpy as np
-from sacrebleu.metrics import BLEU, CHRF
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import AutoglossError
-from .records import UNKNOWN_GLOSS, IGTRecord, is_grammatical
+from .records import UNKNOWN_GLOSS, IGTRecord, is_grammatical, word_morphemes, words
+
+if TYPE_CHECKING:  # numpy and sacrebleu load when a score is computed: commands that only name a scorer start fast
+    import numpy as np
 
 
 class Scorer(StrEnum):
@@ -101,6 +107,8 @@ def stem_gram_scores(pred: list[list[str]], gold: list[list[str]]) -> dict[str, 
 
 def _bootstrap_interval(correct: np.ndarray, total: np.ndarray, samples: int, seed: int) -> tuple[float, float]:
     """95% percentile interval of micro accuracy over sentences drawn with replacement."""
+    import numpy as np
+
     if samples <= 0 or total.sum() == 0:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
@@ -130,6 +138,8 @@ class Evaluation:
     gold_morphemes: int
     warnings: list[str] = field(default_factory=list)
     bootstrap_samples: int = 0
+    #: Scores of the predicted ``\m`` line, when asked for and both files have one.
+    segmentation: SegmentationScores | None = None
 
     @property
     def signature(self) -> str:
@@ -171,10 +181,13 @@ class Evaluation:
             "scorer": self.scorer,
             "signature": self.signature,
             "warnings": self.warnings,
+            **({"segmentation": self.segmentation.to_json()} if self.segmentation is not None else {}),
         }
 
 
 def _accuracies(pred: list[list[str]], gold: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
     correct = np.array([_correct(p, g) for p, g in zip(pred, gold)], dtype=np.int64)
     total = np.array([len(g) for g in gold], dtype=np.int64)
     return correct, total
@@ -190,6 +203,8 @@ def _per_sentence(correct: np.ndarray, total: np.ndarray) -> float:
 def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | None], scorer: str = "official",
                    bootstrap_samples: int = 1000, seed: int = 0) -> Evaluation:
     """Score predicted gloss lines against gold gloss lines, position by position."""
+    from sacrebleu.metrics import BLEU, CHRF
+
     if scorer not in SCORERS:
         raise AutoglossError(f"unknown scorer '{scorer}' (choose from {', '.join(SCORERS)})")
     if len(gold_lines) != len(pred_lines):
@@ -232,12 +247,16 @@ def evaluate_lines(gold_lines: Sequence[str | None], pred_lines: Sequence[str | 
 
 def evaluate_records(gold: Sequence[IGTRecord], pred: Sequence[IGTRecord], scorer: str = "official",
                      bootstrap_samples: int = 1000, seed: int = 0, *, gold_name: str | None = None,
-                     pred_name: str | None = None) -> Evaluation:
+                     pred_name: str | None = None, segmentation: bool = False) -> Evaluation:
     """Score predicted records against gold records of the same sentences, in order.
 
     Records that cannot be scored against each other are refused, naming the
     files (``gold_name``, ``pred_name``) when given: none at all, a different
-    number of them, or gold without glosses (a covered file).
+    number of them, or gold without glosses (a covered file). With
+    ``segmentation``, the predicted ``\\m`` lines are scored too when gold and
+    prediction have them (:func:`evaluate_segmentation`); off by default
+    because a prediction that copied its input's segmentation (track 2)
+    would only score the gold against itself.
     """
     for name, records in ((gold_name, gold), (pred_name, pred)):
         if not records and name is not None:
@@ -256,4 +275,135 @@ def evaluate_records(gold: Sequence[IGTRecord], pred: Sequence[IGTRecord], score
         shown = ", ".join(map(str, differing[:5])) + (" ..." if len(differing) > 5 else "")
         result.warnings.append(f"{len(differing)} record(s) have a different transcription in gold and "
                                f"prediction (records {shown}): are the files in the same order?")
+    if segmentation:
+        result.segmentation = evaluate_segmentation(gold, pred)
     return result
+
+
+# -- segmentation ---------------------------------------------------------------
+def segmented_word(word: str) -> tuple[str, frozenset[int]]:
+    """A segmented word as its bare form and the positions of its morpheme boundaries.
+
+    The form is the word without its ``-`` and ``=``, case-folded and without
+    punctuation at its edges: the shared task's gold segmentations are mostly
+    lower case and leave out the commas and full stops the transcription
+    attaches to words, and neither is a matter of segmentation. A boundary at
+    ``i`` lies between the form's characters ``i - 1`` and ``i``; which marker
+    it was is not kept, so a clitic boundary predicted as an affix one still
+    counts.
+    """
+    characters: list[str] = []
+    boundaries: list[int] = []
+    for index, piece in enumerate(word_morphemes(word)):
+        if index:
+            boundaries.append(len(characters))
+        characters.extend(piece.casefold())
+    start, end = 0, len(characters)
+    while start < end and unicodedata.category(characters[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(characters[end - 1]).startswith("P"):
+        end -= 1
+    return "".join(characters[start:end]), frozenset(b - start for b in boundaries if start < b < end)
+
+
+@dataclass(frozen=True)
+class SegmentationScores:
+    """How well a predicted ``\\m`` line matches the gold one (percentages).
+
+    Words are compared by position, as the official scorer compares glosses.
+    ``boundary`` counts every gold word: where the prediction has other
+    characters (the gold writes an underlying form, or the prediction is
+    missing) its gold boundaries are missed and its predicted ones wrong.
+    ``boundary_same_form`` counts only the words whose characters agree, so
+    it shows where the segmenter splits apart from what it cannot spell.
+    ``word_accuracy`` is the share of gold words with the same form and the
+    same boundaries; ``multi_morpheme_accuracy`` the same among gold words of
+    two or more morphemes. A gold token of punctuation alone is not scored.
+    """
+
+    boundary: PRF
+    boundary_same_form: PRF
+    word_accuracy: float
+    multi_morpheme_accuracy: float
+    records: int
+    words: int
+    multi_morpheme_words: int
+    differing_words: int  # gold words whose prediction has other characters, or none
+
+    @property
+    def signature(self) -> str:
+        return (f"segmentation|words:whitespace,by-position|boundaries:positions,marker-ignored"
+                f"|form:casefold,edge-punct-stripped|punct-only:skipped|other-form:miss|avg:micro"
+                f"|autogloss:{__version__}")
+
+    def to_json(self) -> dict:
+        return {
+            "boundary": vars(self.boundary),
+            "boundary_same_form": vars(self.boundary_same_form),
+            "word_accuracy": self.word_accuracy,
+            "multi_morpheme_accuracy": self.multi_morpheme_accuracy,
+            "records": self.records,
+            "words": self.words,
+            "multi_morpheme_words": self.multi_morpheme_words,
+            "differing_words": self.differing_words,
+            "signature": self.signature,
+        }
+
+
+def _missing_word() -> tuple[None, frozenset[int]]:
+    return None, frozenset()
+
+
+def segmentation_scores(gold_lines: Sequence[str | None], pred_lines: Sequence[str | None]) -> SegmentationScores:
+    """Score predicted segmentation lines against gold ones (see
+    :class:`SegmentationScores`); gold records without a line are left out."""
+    if len(gold_lines) != len(pred_lines):
+        raise AutoglossError(f"{len(gold_lines)} gold records but {len(pred_lines)} predicted records")
+    counts = dict.fromkeys(("records", "words", "multi", "differing", "exact", "exact_multi", "gold", "predicted",
+                            "correct", "same_gold", "same_predicted", "same_correct"), 0)
+    for gold_line, pred_line in zip(gold_lines, pred_lines):
+        if not (gold_line or "").strip():
+            continue
+        counts["records"] += 1
+        gold = [segmented_word(word) for word in words(gold_line)]
+        pred = [segmented_word(word) for word in words(pred_line)]
+        for index, (form, boundaries) in enumerate(gold):
+            if not form:
+                continue  # punctuation alone: nothing to segment
+            guess, guessed = pred[index] if index < len(pred) else _missing_word()
+            hits = len(boundaries & guessed) if guess == form else 0
+            counts["words"] += 1
+            counts["multi"] += bool(boundaries)
+            counts["gold"] += len(boundaries)
+            counts["predicted"] += len(guessed)
+            counts["correct"] += hits
+            if guess != form:
+                counts["differing"] += 1
+                continue
+            counts["same_gold"] += len(boundaries)
+            counts["same_predicted"] += len(guessed)
+            counts["same_correct"] += hits
+            if boundaries == guessed:
+                counts["exact"] += 1
+                counts["exact_multi"] += bool(boundaries)
+        counts["predicted"] += sum(len(guessed) for _, guessed in pred[len(gold):])  # words the gold lacks
+    return SegmentationScores(
+        boundary=PRF.from_counts(counts["correct"], counts["predicted"], counts["gold"]),
+        boundary_same_form=PRF.from_counts(counts["same_correct"], counts["same_predicted"], counts["same_gold"]),
+        word_accuracy=100 * counts["exact"] / counts["words"] if counts["words"] else 0.0,
+        multi_morpheme_accuracy=100 * counts["exact_multi"] / counts["multi"] if counts["multi"] else 0.0,
+        records=counts["records"],
+        words=counts["words"],
+        multi_morpheme_words=counts["multi"],
+        differing_words=counts["differing"],
+    )
+
+
+def evaluate_segmentation(gold: Sequence[IGTRecord], pred: Sequence[IGTRecord]) -> SegmentationScores | None:
+    """Score the predicted ``\\m`` lines against the gold ones, record by
+    record; ``None`` when the gold or the prediction has none at all (a gold
+    record without one is left out; a prediction without one, where the gold
+    has it, misses all its boundaries)."""
+    if not any(record.segmentation for record in gold) or not any(record.segmentation for record in pred):
+        return None
+    return segmentation_scores([record.segmentation for record in gold], [record.segmentation for record in pred])

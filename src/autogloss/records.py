@@ -83,6 +83,17 @@ def is_unknown_gloss(gloss: str, form: str = "") -> bool:
     return UNKNOWN_GLOSS in gloss or (_PLACEHOLDER_GLOSS.fullmatch(gloss) is not None and gloss != form.strip())
 
 
+#: The two ways a record is glossed: from its morphemes, or from plain words.
+SEGMENTED, PLAIN = "segmented", "plain"
+SETTINGS = (SEGMENTED, PLAIN)
+
+
+def setting_of(record: IGTRecord) -> str:
+    """The setting a model glosses a record in: ``segmented`` when its
+    morphemes are given (:attr:`IGTRecord.segmented_form`), else ``plain``."""
+    return SEGMENTED if record.segmented_form else PLAIN
+
+
 def backoff_key(token: str) -> str:
     """A looser key for a token not seen as written: case-folded, edge
     punctuation (Unicode category P) removed; "" for punctuation alone."""

@@ -26,6 +26,10 @@ from .models.base import Glosser
 from .records import IGTRecord
 
 TRACKS = (1, 2)
+#: Fine-tuning time per task of the main job (``autogloss pipeline``): 14 tasks, two at a time, in about 30 minutes.
+PIPELINE_MINUTES = 3.0
+#: The benchmark's time per task (``python -m bench.sigmorphon``; ``autogloss pipeline --full``).
+BENCHMARK_MINUTES = 10.0
 VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: dev is only scored
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
 
@@ -33,8 +37,9 @@ Trainer = Callable[[list[IGTRecord], list[IGTRecord], str], Glosser]
 class PipelineModel(StrEnum):
     """The models ``autogloss pipeline`` can run (see :func:`pipeline_trainer`)."""
 
-    MAJORITY = "majority"
-    NEURAL = "neural"
+    NEURAL_PRETRAINED = "neural-pretrained"  # the packaged model fine-tuned per task: the main model
+    NEURAL = "neural"                        # the neural glosser from scratch
+    MAJORITY = "majority"                    # the most frequent gloss per morpheme or word
 
 
 
@@ -71,8 +76,10 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
         import tempfile
 
         from .models.neural import NeuralGlosser, train_glosser
+        from .progress import Budget
         from .training import Schedule, Start, neural_settings
 
+        budget = Budget(60 * minutes)  # the task's whole training: loading, growing, training, tuning
         # The time budget, not an epoch count, ends training: a cap of 60 epochs
         # stopped nyb and ntu track 2 after 6-7 of their 10 minutes.
         schedule = Schedule(epochs=MAX_EPOCHS, max_minutes=minutes, batch_size=32, patience=100, seed=seed)
@@ -92,9 +99,11 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
             start.extend_vocabularies(train)
             start.keep_only_labels(train)
         with tempfile.TemporaryDirectory() as work:
+            # the held-out tenth selects the epoch and then fits the confidence calibration
             glosser = train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
                                     description=description, network_options={"hidden": hidden}, progress=progress,
-                                    save=False)  # run_task saves the model where the results go
+                                    save=False, budget=budget,  # run_task saves the model where the results go
+                                    calibration=validation)
         # Selection is over: the memory may now count the held-out sentences too.
         glosser.remember(train)
         return glosser
@@ -228,11 +237,95 @@ def score_task(task: TaskData, glosser: Glosser, out_dir: Path, train_seconds: f
 
 
 def pipeline_trainer(model: str, max_minutes: float, progress: Callable[[str], None] | None = None) -> Trainer:
-    """The trainer of a :class:`PipelineModel`: the majority baseline,
-    or the neural glosser from scratch within ``max_minutes`` per task."""
+    """The trainer of a :class:`PipelineModel`: the majority baseline, the
+    neural glosser from scratch, or the packaged multilingual model
+    fine-tuned, each neural one within ``max_minutes`` per task."""
     if model not in tuple(PipelineModel):
-        raise AutoglossError(f"unknown model '{model}' (choose {' or '.join(PipelineModel)})")
-    return majority_trainer if model == "majority" else neural_trainer(max_minutes, progress=progress)
+        raise AutoglossError(f"unknown model '{model}' (choose {', '.join(PipelineModel)})")
+    if model == PipelineModel.MAJORITY:
+        return majority_trainer
+    if model == PipelineModel.NEURAL_PRETRAINED:
+        from .models.loading import DEFAULT_MODEL_DIR
+
+        return neural_trainer(max_minutes, base=DEFAULT_MODEL_DIR, progress=progress)
+    return neural_trainer(max_minutes, progress=progress)
+
+
+#: Called as tasks finish: (tasks done, tasks in all, what just finished).
+TaskProgress = Callable[[int, int, str], None]
+
+
+def run_pipeline(data_dir: Path, out_dir: Path, model: str, max_minutes: float,
+                 languages: Iterable[str] = tuple(SHARED_TASK_LANGUAGES), tracks: Iterable[int] = TRACKS,
+                 jobs: int = 1, progress: TaskProgress | None = None) -> list[TaskResult]:
+    """Train, score on dev and predict test for every task of ``languages``
+    and ``tracks`` with a :class:`PipelineModel`, ``jobs`` tasks at a time
+    (each in its own process on one thread, so that two jobs use two cores
+    without slowing each other); results are written as by :func:`run_shared_task`."""
+    languages = _known_languages(languages)
+    tasks = [(iso, track) for iso in languages for track in tracks]
+    if jobs <= 1:
+        trainer = pipeline_trainer(model, max_minutes)
+        done = 0
+
+        def one(iso: str, track: int) -> TaskResult:
+            nonlocal done
+            result = run_task(load_task(data_dir, iso, track), trainer, out_dir, model)
+            done += 1
+            if progress:
+                progress(done, len(tasks), f"{iso} track {track}")
+            return result
+
+        results = [one(iso, track) for iso, track in tasks]
+    else:
+        results = _run_in_processes(data_dir, out_dir, model, max_minutes, tasks, jobs, progress)
+    _write_results(results, out_dir, model)
+    return results
+
+
+def _run_in_processes(data_dir: Path, out_dir: Path, model: str, max_minutes: float, tasks: list[tuple[str, int]],
+                      jobs: int, progress: TaskProgress | None) -> list[TaskResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # the largest tasks first, so that the last ones to run are short and the jobs end together
+    order = sorted(tasks, key=lambda task: -_task_size(data_dir, *task))
+    results: dict[tuple[str, int], TaskResult] = {}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_one_thread) as pool:
+        futures = {pool.submit(_task_in_process, data_dir, out_dir, model, max_minutes, iso, track): (iso, track)
+                   for iso, track in order}
+        for future in as_completed(futures):
+            iso, track = futures[future]
+            results[(iso, track)] = future.result()
+            if progress:
+                progress(len(results), len(tasks), f"{iso} track {track}")
+    return [results[task] for task in tasks]
+
+
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _task_in_process(data_dir: Path, out_dir: Path, model: str, max_minutes: float, iso: str,
+                     track: int) -> TaskResult:
+    return run_task(load_task(data_dir, iso, track), pipeline_trainer(model, max_minutes), out_dir, model)
+
+
+def _task_size(data_dir: Path, iso: str, track: int) -> int:
+    path = shared_task_file(data_dir, iso, "train", track, False)
+    return path.stat().st_size if path.exists() else shared_task_file(data_dir, iso, "dev", track, False).stat().st_size
+
+
+def _known_languages(languages: Iterable[str]) -> list[str]:
+    languages = list(languages)
+    unknown = [code for code in languages if code not in SHARED_TASK_LANGUAGES]
+    if unknown:
+        raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} "
+                             f"(choose from {', '.join(SHARED_TASK_LANGUAGES)})")
+    return languages
 
 
 def run_shared_task(data_dir: Path, out_dir: Path, trainer: Trainer, model_name: str,
@@ -240,22 +333,21 @@ def run_shared_task(data_dir: Path, out_dir: Path, trainer: Trainer, model_name:
                     progress: Callable[[str], None] | None = None) -> list[TaskResult]:
     """Run every task of ``languages`` and ``tracks``; write the results as
     JSON and a markdown table beside the models and predictions."""
-    languages = list(languages)
-    unknown = [code for code in languages if code not in SHARED_TASK_LANGUAGES]
-    if unknown:
-        raise AutoglossError(f"unknown shared-task language(s) {', '.join(unknown)} "
-                             f"(choose from {', '.join(SHARED_TASK_LANGUAGES)})")
     results = []
-    for iso in languages:
+    for iso in _known_languages(languages):
         for track in tracks:
             if progress:
                 progress(f"{model_name}: {iso} track {track}")
             results.append(run_task(load_task(data_dir, iso, track), trainer, out_dir, model_name))
+    _write_results(results, out_dir, model_name)
+    return results
+
+
+def _write_results(results: list[TaskResult], out_dir: Path, model_name: str) -> None:
     with atomic_write(out_dir / f"{model_name}-results.json") as handle:
         json.dump([r.to_json() for r in results], handle, indent=2)
     with atomic_write(out_dir / f"{model_name}-results.md") as handle:
         handle.write(results_table(results, model_name))
-    return results
 
 
 def results_table(results: list[TaskResult] | list[dict], model_name: str) -> str:
@@ -280,4 +372,57 @@ def results_table(results: list[TaskResult] | list[dict], model_name: str) -> st
     if rows:
         lines += ["", f"Scorer signature (official): `{rows[0]['official']['signature']}`",
                   f"Scorer signature (glosslm): `{rows[0]['glosslm']['signature']}`"]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Published:
+    """The best published test score of one language, track and level, and its system."""
+
+    score: float
+    system: str
+
+
+def published_best(data_dir: Path) -> dict[tuple[str, int, str], Published]:
+    """The best 2023 submission per (language, track, ``word``/``morpheme``)
+    on test, read from the shared task's own ``results.md`` (empty when the
+    data folder has none)."""
+    path = data_dir / "sigmorphon2023" / "results.md"
+    if not path.exists():
+        return {}
+    best: dict[tuple[str, int, str], Published] = {}
+    level, track, columns = None, None, []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            level = "word" if "Word-level" in line else "morpheme" if "Morpheme-level" in line else None
+        elif line.startswith("### Track"):
+            track, columns = int(line.split()[-1]), []
+        elif line.startswith("|") and level and track:
+            cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+            if cells[0] == "Submission":
+                columns = cells
+            elif columns and not set(cells[0]) <= set("-"):
+                for language, cell in zip(columns[1:], cells[1:]):
+                    key = (language, track, level)
+                    try:
+                        score = float(cell)
+                    except ValueError:
+                        continue
+                    if language in SHARED_TASK_LANGUAGES and (key not in best or score > best[key].score):
+                        best[key] = Published(score, cells[0])
+    return best
+
+
+def comparison_table(results: list[TaskResult], published: dict[tuple[str, int, str], Published]) -> str:
+    """Dev scores (official scorer) next to the best published test scores of
+    the 2023 submissions, per task. Dev and test are different sentences: the
+    comparison says where a model stands, not which is better."""
+    lines = ["| lang | track | word acc (dev) | best 2023 submission, test | morph acc (dev) "
+             "| best 2023 submission, test |", "|---|---|---|---|---|---|"]
+    for result in results:
+        cells = []
+        for level, ours in (("word", result.official.word_accuracy), ("morpheme", result.official.morpheme_accuracy)):
+            theirs = published.get((result.iso, result.track, level))
+            cells += [f"{ours:.2f}", f"{theirs.score:.2f} ({theirs.system})" if theirs else "-"]
+        lines.append(f"| {result.iso} | {result.track} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

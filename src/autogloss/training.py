@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import AutoglossError
+from .progress import Budget
 from .records import IGTRecord
 
 if TYPE_CHECKING:
@@ -140,6 +141,28 @@ PRETRAINING_MAX_FORMS = 20000
 LORA_RANK = 8
 #: A seq2seq corpus epoch is hours on a CPU: evaluate (and keep the best) this often.
 PRETRAINING_SEQ2SEQ_EVAL_STEPS = 2000
+#: Share of the training sentences held out of training to calibrate the
+#: confidence on (see :mod:`autogloss.calibration`): a dev file given for
+#: early stopping is never used for it, so it stays a fair test of the
+#: calibration too. At most :data:`CALIBRATION_MAX_SENTENCES`; with fewer than
+#: :data:`CALIBRATION_MIN_SENTENCES` glossed sentences nothing is held out
+#: (each one counts more for training) and the confidence stays uncalibrated.
+CALIBRATION_SHARE = 0.1
+CALIBRATION_MIN_SENTENCES = 100
+CALIBRATION_MAX_SENTENCES = 1000
+
+
+def calibration_split(records: list[IGTRecord]) -> tuple[list[IGTRecord], list[IGTRecord]]:
+    """(sentences to train on, glossed sentences held out for calibration):
+    :data:`CALIBRATION_SHARE` of the glossed ones, drawn with seed 0 from
+    the whole file (not its end, which is often one text), the rest in order."""
+    glossed = [index for index, record in enumerate(records) if record.has_glosses]
+    if len(glossed) < CALIBRATION_MIN_SENTENCES:
+        return records, []
+    size = min(max(int(len(glossed) * CALIBRATION_SHARE), 1), CALIBRATION_MAX_SENTENCES)
+    held = set(random.Random(0).sample(glossed, size))
+    return ([record for index, record in enumerate(records) if index not in held],
+            [records[index] for index in sorted(held)])
 
 
 def neural_settings(schedule: Schedule, start: Start) -> TrainingSettings:
@@ -174,11 +197,13 @@ def _train_network(network: Network, start: Start, records: list[IGTRecord], dev
                    out_dir: str | os.PathLike, schedule: Schedule, *, base: Glosser | None = None,
                    hidden: int | None = None, beams: int | None = None, lora_rank: int = LORA_RANK,
                    eval_steps: int | None = None, description: str | None = None, progress: Progress | None = None,
-                   restart: bool = False, neural_options: dict | None = None) -> Glosser:
+                   restart: bool = False, neural_options: dict | None = None,
+                   budget: Budget | None = None) -> Glosser:
     """Train either network: the one place a recipe forks on it. ``hidden``
     sizes a new network; ``beams``, ``lora_rank`` and ``eval_steps`` concern
     only seq2seq, ``neural_options`` (more arguments of ``train_glosser``)
-    only the neural network."""
+    only the neural network. ``budget`` is the wall-clock time the training,
+    scoring and saving share (default: the schedule's minutes from now)."""
     if network is Network.SEQ2SEQ:
         from .models.seq2seq.training import train_seq2seq
 
@@ -188,12 +213,13 @@ def _train_network(network: Network, start: Start, records: list[IGTRecord], dev
         shape = None if hidden is None else {"d_model": hidden, "heads": max(hidden // 64, 2)}
         return train_seq2seq(records, dev, out_dir, settings, base=base, new_model_options=shape,
                              generation=generation_settings(beams, base), description=description,
-                             progress=progress, restart=restart)
+                             progress=progress, restart=restart, budget=budget)
     from .models.neural import train_glosser
 
-    return train_glosser(records, dev, out_dir, neural_settings(schedule, start), base=base, description=description,
+    fit_on, held_out = calibration_split(records)
+    return train_glosser(fit_on, dev, out_dir, neural_settings(schedule, start), base=base, description=description,
                          network_options=None if hidden is None else {"hidden": hidden}, progress=progress,
-                         restart=restart, **(neural_options or {}))
+                         restart=restart, calibration=held_out, budget=budget, **(neural_options or {}))
 
 
 def _named(sources: Sequence[str | os.PathLike | None]) -> list[str]:
@@ -211,7 +237,7 @@ def require_glossed(records: list[IGTRecord], sources: Sequence[str | os.PathLik
 def train_model(records: list[IGTRecord], dev: list[IGTRecord], out_dir: str | os.PathLike,
                 arch: Architecture = Architecture.NEURAL, schedule: Schedule = Schedule(), *,
                 sources: Sequence[str | os.PathLike | None] = (), hidden: int = HIDDEN, beams: int | None = None,
-                restart: bool = False, progress: Progress | None = None) -> Glosser:
+                restart: bool = False, progress: Progress | None = None, budget: Budget | None = None) -> Glosser:
     """Train a new model of ``arch`` on ``records`` (read from ``sources``,
     which name the model's training data) and save it to ``out_dir``.
 
@@ -226,11 +252,14 @@ def train_model(records: list[IGTRecord], dev: list[IGTRecord], out_dir: str | o
     if arch is Architecture.MAJORITY:
         from .models import MajorityGlosser
 
+        fit_on, held_out = calibration_split(records)
         model = MajorityGlosser.train(records, description=description)
+        if held_out:  # relative frequencies are not probabilities: calibrated on a model without the held-out part
+            model.calibration = MajorityGlosser.train(fit_on).calibrate(held_out)
         model.save_pretrained(out_dir)
         return model
     return _train_network(Network(arch), Start.SCRATCH, records, dev, out_dir, schedule, hidden=hidden, beams=beams,
-                          description=description, progress=progress, restart=restart)
+                          description=description, progress=progress, restart=restart, budget=budget)
 
 
 def _network_of(base: Glosser, base_name: str | None) -> Network:
@@ -249,7 +278,7 @@ def finetune_model(base: Glosser, records: list[IGTRecord], dev: list[IGTRecord]
                    schedule: Schedule = Schedule(), *, base_name: str | None = None,
                    sources: Sequence[str | os.PathLike | None] = (), lora: bool = False, lora_rank: int = LORA_RANK,
                    beams: int | None = None, keep_all_labels: bool = False, restart: bool = False,
-                   progress: Progress | None = None) -> Glosser:
+                   progress: Progress | None = None, budget: Budget | None = None) -> Glosser:
     """Adapt the trained model ``base`` (loaded from ``base_name``) to ``records``
     and save it to ``out_dir``.
 
@@ -263,7 +292,7 @@ def finetune_model(base: Glosser, records: list[IGTRecord], dev: list[IGTRecord]
     neural = {"keep_only_used_labels": not keep_all_labels} if network is Network.NEURAL else None
     return _train_network(network, start, records, dev, out_dir, schedule, base=base, beams=beams,
                           lora_rank=lora_rank, description=" + ".join(_named(sources)) or None, progress=progress,
-                          restart=restart, neural_options=neural)
+                          restart=restart, neural_options=neural, budget=budget)
 
 
 @dataclass
@@ -307,7 +336,7 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
                    hidden: int = HIDDEN, max_labels: int = PRETRAINING_MAX_LABELS,
                    max_forms: int = PRETRAINING_MAX_FORMS, dtype: Dtype = Dtype.FLOAT32,
                    base: str | None = None, command: str | None = None, restart: bool = False,
-                   progress: Progress | None = None) -> Glosser:
+                   progress: Progress | None = None, budget: Budget | None = None) -> Glosser:
     """Train one multilingual model on a whole corpus (both splits, both settings)
     and save it to ``out_dir``; model selection is on :func:`pretraining_split`.
 
@@ -329,12 +358,12 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
         start = load_model(base, "seq2seq") if base else None
         return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, base=start,
                               hidden=hidden, eval_steps=PRETRAINING_SEQ2SEQ_EVAL_STEPS, description=description,
-                              progress=progress, restart=restart)
+                              progress=progress, restart=restart, budget=budget)
     made = {"dev_data": f"{len(validation)} sentences held out of the corpus train split, "
                         f"half of them without their segmentation",
             **({"command": command} if command else {})}
     return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, hidden=hidden,
-                          description=description, progress=progress, restart=restart,
+                          description=description, progress=progress, restart=restart, budget=budget,
                           neural_options={"max_labels": max_labels, "max_forms": max_forms, "dtype": dtype.torch_dtype,
                                           "memory": False, "extra_info": made})
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import AutoglossError, FormatError
 from ..fileio import atomic_directory, atomic_write
-from ..formats.store import read_store, write_store
+from ..progress import Progress, Reporter, task
 from ..records import IGTRecord, squash_space
 from .sources import LOADERS, SHARED_TASK_LANGUAGES, SIGMORPHON, SOURCES
 
@@ -156,7 +156,7 @@ def build_corpus(
     labels: str | None = None,
     normaliser: Callable[[IGTRecord], IGTRecord] | None = None,
     normaliser_name: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Read ``sources`` (default: all) from ``data_dir`` and write the corpus to ``out_dir``.
 
@@ -165,14 +165,16 @@ def build_corpus(
     is any other rewriting of the records, recorded as ``normaliser_name``.
     The corpus is assembled in a temporary folder beside ``out_dir`` and
     swapped into place only when complete, so an interrupted build leaves
-    any previous corpus untouched and never a partial one.
+    any previous corpus untouched and never a partial one. ``progress``
+    gets the sources read out of all and the splits written (with a
+    :class:`~autogloss.progress.Reporter`: as tasks with totals, else as lines).
     """
     if labels is not None:
         from ..normalise import load_table, normalise_record
 
         table = load_table(labels)
         normaliser, normaliser_name = (lambda record: normalise_record(record, table)), table.name
-    sources = SOURCES if sources is None else sources
+    sources = list(SOURCES if sources is None else sources)
     data_dir = Path(data_dir)
     report = BuildReport(normalised=normaliser_name)
     skipped: list[FormatError] = []
@@ -181,29 +183,41 @@ def build_corpus(
         raise AutoglossError(f"unknown source(s) {', '.join(unknown)} (choose from {', '.join(SOURCES)})")
 
     def read_all() -> Iterator[IGTRecord]:
-        for name in sources:
-            if progress:
-                progress(f"reading {name}")
-            before = len(skipped)
-            yield from LOADERS[name](data_dir, skipped, report.notes)
-            if len(skipped) > before:
-                report.skipped_by_source[name] += len(skipped) - before
+        with task(progress, "reading sources", len(sources)) as shown:
+            for index, name in enumerate(sources):
+                shown.update(completed=index, description=f"reading {name} (source {index + 1}/{len(sources)})")
+                _say(progress, f"reading {name}")
+                before = len(skipped)
+                yield from LOADERS[name](data_dir, skipped, report.notes)
+                if len(skipped) > before:
+                    report.skipped_by_source[name] += len(skipped) - before
+            shown.update(completed=len(sources))
+
+    from ..formats.store import write_store  # (pyarrow loads only when a corpus is built or read)
 
     splits = compile_examples(read_all(), report)
     report.skipped = [str(error) for error in skipped]
     with atomic_directory(out_dir) as staging:
-        for split in SPLIT_ORDER:
-            rows = splits.get(split, [])
-            if normaliser is not None:
-                rows = [normaliser(record) for record in rows]
-            if progress:
-                progress(f"writing {split} ({len(rows):,} examples)")
-            report.rows_written[split] = write_store(rows, staging / "data" / f"{split}.parquet")
+        with task(progress, "writing splits", len(SPLIT_ORDER)) as shown:
+            for index, split in enumerate(SPLIT_ORDER):
+                rows = splits.get(split, [])
+                if normaliser is not None:
+                    rows = [normaliser(record) for record in rows]
+                shown.update(completed=index, description=f"writing {split} ({len(rows):,} examples)")
+                _say(progress, f"writing {split} ({len(rows):,} examples)")
+                report.rows_written[split] = write_store(rows, staging / "data" / f"{split}.parquet")
+            shown.update(completed=len(SPLIT_ORDER))
         with atomic_write(staging / MANIFEST) as handle:
             json.dump(report.to_json(), handle, indent=2, ensure_ascii=False)
         with atomic_write(staging / "README.md") as handle:
             handle.write(dataset_card(report))
     return report
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    """A step as a line, where there is no task to show it in (a plain callback)."""
+    if progress is not None and not isinstance(progress, Reporter):
+        progress(message)
 
 
 def dataset_card(report: BuildReport) -> str:
@@ -263,6 +277,8 @@ def corpus_files(corpus_dir: str | os.PathLike) -> dict[str, Path]:
 
 def read_corpus(corpus_dir: str | os.PathLike, splits: Iterable[str] | None = None) -> Iterator[IGTRecord]:
     """Stream the records of a built corpus, optionally only some splits."""
+    from ..formats.store import read_store
+
     files = corpus_files(corpus_dir)
     for split in splits or files:
         if split not in files:

@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pycountry
-
 from ..errors import FormatError
 from ..formats import read_records
 from ..formats.sigmorphon import read_sigmorphon
@@ -94,6 +92,8 @@ def odin_language(file_stem: str) -> Language:
     """The language of an ODIN file from its name: a valid ISO 639-3 code
     gives code and name; hyphen-joined lists and unknown codes give nothing."""
     if re.fullmatch(r"[a-z]{3}", file_stem):
+        import pycountry  # (its tables take half a second to load)
+
         entry = pycountry.languages.get(alpha_3=file_stem)
         if entry is not None:
             return Language(name=entry.name, iso639_3=file_stem)

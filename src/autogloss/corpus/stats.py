@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from ..records import is_grammatical, word_morphemes
 from .build import corpus_files, read_manifest
+
+if TYPE_CHECKING:  # pyarrow loads when statistics are computed, not with the package
+    import pyarrow as pa
 
 
 @dataclass
@@ -28,6 +28,8 @@ class CorpusStats:
 
 def _language_label(table: pa.Table) -> pa.Array:
     """``name (code)`` for each row; unknown ODIN languages by file code."""
+    import pyarrow as pa
+
     labels = []
     for name, iso, glotto, origin in zip(*(table.column(c).to_pylist() for c in ("language", "iso639_3", "glottocode", "origin"))):
         code = iso or glotto
@@ -49,6 +51,10 @@ def gloss_label_counts(glosses: list[str]) -> Counter:
 
 
 def corpus_stats(corpus_dir: str | os.PathLike, top: int = 20) -> CorpusStats:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     manifest = read_manifest(corpus_dir)
     columns = ["language", "iso639_3", "glottocode", "origin", "source", "split", "is_segmented", "glosses"]
     tables = {split: pq.read_table(path, columns=columns) for split, path in corpus_files(corpus_dir).items()}

@@ -11,15 +11,15 @@ from .plaintext import read_plain_text
 from .registry import (DOCUMENT_FORMATS, FORMATS, Download, Format, FormatName, convert_file, detect_format,
                        document_class,
                        document_format_of, downloads, format_of, layout_options, output_format_for, read_document,
-                       read_records, read_training_records, upload_suffixes, write_document, write_records)
+                       read_records, read_training_records, recognised_format, upload_suffixes, write_document,
+                       write_records)
 from .sigmorphon import read_sigmorphon, write_sigmorphon
-from .store import read_store, write_store
 
 __all__ = [
     "DOCUMENT_FORMATS", "FORMATS", "Download", "Format", "FormatName", "convert_file", "detect_format",
     "document_class",
     "document_format_of", "downloads", "format_of", "layout_options", "output_format_for", "read_document",
-    "read_records", "read_training_records", "upload_suffixes", "write_document", "write_records",
-    "read_sigmorphon", "write_sigmorphon", "read_store", "write_store", "read_jsonl", "write_jsonl",
+    "read_records", "read_training_records", "recognised_format", "upload_suffixes", "write_document", "write_records",
+    "read_sigmorphon", "write_sigmorphon", "read_jsonl", "write_jsonl",
     "read_plain_text",
 ]

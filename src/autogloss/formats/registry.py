@@ -29,8 +29,7 @@ from ..interlinear.document import (InterlinearDocument, RecordDocument, Trainin
 from ..records import GlossedRecord, IGTRecord
 from .jsonl import read_jsonl, write_jsonl
 from .plaintext import read_plain_text
-from .sigmorphon import read_sigmorphon, write_sigmorphon
-from .store import read_store, write_store
+from .sigmorphon import TIERS as SIGMORPHON_MARKERS, read_sigmorphon, write_sigmorphon
 
 #: What a record reader takes to skip malformed records.
 _SKIPPING = frozenset({"skip_invalid", "skipped"})
@@ -111,6 +110,16 @@ def _read_cldf_table(path: str | os.PathLike, **options) -> Iterator[IGTRecord]:
     return read_examples(path, **options)
 
 
+def _read_store(path: str | os.PathLike) -> Iterator[IGTRecord]:
+    from .store import read_store  # pyarrow takes a second to load: only when a Parquet file is read
+    return read_store(path)
+
+
+def _write_store(records: Iterable[IGTRecord], path: str | os.PathLike) -> int:
+    from .store import write_store
+    return write_store(records, path)
+
+
 def _names_cldf_metadata(path: Path) -> bool:
     return path.name.endswith("-metadata.json")
 
@@ -137,19 +146,58 @@ def _has_toolbox_header(path: Path) -> bool:
         return handle.read(64).removeprefix(b"\xef\xbb\xbf").startswith(b"\\_sh")
 
 
+#: Suffixes of text files whose format only their content tells (shared-task, plain text or Toolbox).
+_AMBIGUOUS_SUFFIXES = ("", ".txt")
+#: How much of a file is read to find its first non-blank line.
+_SNIFF_BYTES = 4096
+
+
+def _first_line(path: Path) -> bytes | None:
+    """The first non-blank line of a regular file (its start, if long), None
+    if it has none or is not a regular file (a pipe is never read here)."""
+    if not path.is_file():
+        return None
+    with open(path, "rb") as handle:
+        start = handle.read(_SNIFF_BYTES).removeprefix(b"\xef\xbb\xbf")
+    return next((line.strip(b" \t\r\f\v") for line in start.split(b"\n") if line.strip()), None)
+
+
+def looks_like_sigmorphon(path: str | os.PathLike) -> bool:
+    """Whether a file's first non-blank line starts with a shared-task marker
+    (``\\t``, ``\\m``, ``\\p``, ``\\g``, ``\\l``, then a space or the line's end)."""
+    line = _first_line(Path(path))
+    if line is None:
+        return False
+    marker = line.split(maxsplit=1)[0]
+    return marker.decode("utf-8", "replace") in SIGMORPHON_MARKERS
+
+
+def _is_sigmorphon_text(path: Path) -> bool:
+    """A ``.txt`` or extensionless file that begins like the shared-task format."""
+    return path.suffix.lower() in _AMBIGUOUS_SUFFIXES and looks_like_sigmorphon(path)
+
+
+def _is_plain_text(path: Path) -> bool:
+    """A ``.txt`` or extensionless file with a first line in no marker format (a sentence per line)."""
+    if path.suffix.lower() not in _AMBIGUOUS_SUFFIXES:
+        return False
+    line = _first_line(path)
+    return line is not None and not line.startswith(b"\\")
+
+
 _TEXT = "text/plain; charset=utf-8"
 
 #: Every format, in the order they are listed to users.
 FORMATS: dict[str, Format] = {entry.name: entry for entry in (
-    Format("sigmorphon", read=read_sigmorphon, write=write_sigmorphon, uploads=(".txt",),
+    Format("sigmorphon", sniff=_is_sigmorphon_text, read=read_sigmorphon, write=write_sigmorphon, uploads=(".txt",),
            download=Download(".txt", _TEXT, 4)),
     Format("cldf", suffixes=(".csv",), sniff=_is_cldf_dataset, read=_read_cldf_table, document=_cldf,
            is_document_path=_is_cldf_document_path, folder=True, uploads=(".zip",),
            download=Download(".zip", "application/zip", 3)),
-    Format("parquet", suffixes=(".parquet",), read=read_store, read_options=frozenset(), write=write_store),
+    Format("parquet", suffixes=(".parquet",), read=_read_store, read_options=frozenset(), write=_write_store),
     Format("jsonl", suffixes=(".jsonl",), read=read_jsonl, read_options=_SKIPPING, write=write_jsonl,
            writes_glossed=True, uploads=(".jsonl",), download=Download(".jsonl", "application/x-ndjson", 5)),
-    Format("text", read=read_plain_text),
+    Format("text", sniff=_is_plain_text, read=read_plain_text),
     Format("flextext", suffixes=(".flextext",), document=_flextext, uploads=(".flextext",),
            download=Download(".flextext", "application/xml", 0)),
     Format("toolbox", suffixes=(".sfm", ".tbx", ".toolbox"), sniff=_has_toolbox_header, document=_toolbox,
@@ -182,7 +230,17 @@ def detect_format(path: str | os.PathLike) -> str:
     ``.flextext``, ``.eaf``, ``.sfm``/``.tbx``/``.toolbox``), else by what it
     holds (a CLDF ``*-metadata.json``, another JSON file describing a CLDF
     dataset such as ``metadata.json``, or a folder holding one, a Toolbox
-    ``\\_sh`` header), else the shared-task text format."""
+    ``\\_sh`` header; a ``.txt`` or extensionless file is shared-task text
+    when its first non-blank line starts with a ``\\t``, ``\\m``, ``\\p``,
+    ``\\g`` or ``\\l`` marker, plain text when it starts with no marker),
+    else the shared-task text format (so also a path not written yet)."""
+    return recognised_format(path) or "sigmorphon"
+
+
+def recognised_format(path: str | os.PathLike) -> str | None:
+    """The format a path's suffix or content names (see :func:`detect_format`),
+    or None when nothing does (a file autogloss does not read, an empty file,
+    a folder that is no CLDF dataset)."""
     path = Path(path)
     suffix = path.suffix.lower()
     for entry in FORMATS.values():
@@ -191,7 +249,7 @@ def detect_format(path: str | os.PathLike) -> str:
     for entry in FORMATS.values():
         if entry.sniff is not None and entry.sniff(path):
             return entry.name
-    return "sigmorphon"
+    return None
 
 
 def document_format_of(path: str | os.PathLike, format: str | None = None) -> str | None:
@@ -275,7 +333,22 @@ def read_records(path: str | os.PathLike, format: str | None = None, *, skip_inv
     options = {**options, "skip_invalid": skip_invalid, "skipped": skipped}
     if entry.read_options is not None:
         options = {key: value for key, value in options.items() if key in entry.read_options}
+    if entry.name == "sigmorphon" and not looks_like_sigmorphon(path):
+        return _with_format_hint(entry.read(path, **options), path)
     return entry.read(path, **options)
+
+
+def _with_format_hint(records: Iterator[IGTRecord], path: str | os.PathLike) -> Iterator[IGTRecord]:
+    """Shared-task records from a file that does not begin like one: a parse
+    error names the format the file looks like."""
+    try:
+        yield from records
+    except FormatError as error:
+        line = _first_line(Path(path)) or b""
+        hint = ("--format toolbox (a Toolbox file without its \\_sh header)" if line.startswith(b"\\")
+                else "--format text (one sentence per line)")
+        raise FormatError(error.path, error.line, f"{error.message}; the file does not begin like the "
+                                                  f"shared-task format (a '\\t' line): for this file try {hint}") from None
 
 
 def _read_stream(path: str | os.PathLike, format: str | None, skip_invalid: bool,
@@ -356,7 +429,11 @@ def write_records(records: Iterable[IGTRecord | GlossedRecord], path: str | os.P
     that receives a CLDF dataset (``Generic-metadata.json``, ``examples.csv``,
     ``languages.csv``); a ``.csv`` or ``.json`` path names its directory.
     """
-    entry = format_of(format or detect_format(path))
+    if format is None:
+        # a sentence-per-line file being replaced has no writer of its own: records go there as shared-task text
+        detected = detect_format(path)
+        format = "sigmorphon" if detected == "text" else detected
+    entry = format_of(format)
     if entry.folder and is_stream(path):
         raise AutoglossError(f"{path}: a CLDF dataset is a directory, it cannot be written to a stream")
     if not entry.writes_glossed:

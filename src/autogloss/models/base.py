@@ -24,17 +24,22 @@ import threading
 import weakref
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .. import __version__
 from ..errors import ModelError
 from ..fileio import atomic_directory
-from ..records import GlossedRecord, IGTRecord, words
+from ..records import SETTINGS, GlossedRecord, IGTRecord, Language, setting_of, words
+
+if TYPE_CHECKING:  # numpy is imported only when a model has a calibration
+    from ..calibration import Calibration
 
 CONFIG_NAME = "config.json"
 CARD_NAME = "README.md"
+#: The ``config.json`` key of a model's confidence calibration (any model type).
+CALIBRATION_KEY = "calibration"
 #: The most words of one sentence a model reads at once: a longer sentence
 #: is glossed in consecutive windows of this many words and joined back, so
 #: memory and time per sentence stay bounded (no SIGMORPHON 2023 sentence
@@ -93,6 +98,118 @@ class ModelConfig(Settings):
             raise ModelError(f"{directory / CONFIG_NAME}: corrupt model config ({error})") from None
 
 
+#: The two settings a model glosses in: morphemes given (``segmented``) or found by the model (``plain``).
+#: Fewer training sentences than this of a language in a setting, and the
+#: model does not count as trained on it.
+MIN_KNOWN_SENTENCES = 1
+
+
+def language_key(language: Language) -> str | None:
+    """The one key a language is counted under (glottocode, else ISO code, else
+    name; None when nothing is known), as the neural network's language
+    vocabulary keys it."""
+    return language.glottocode or language.iso639_3 or language.name or None
+
+
+def language_names(language: Language) -> set[str]:
+    """Every identifier of a language, case-folded: what a model's training languages are matched on."""
+    return {name.casefold() for name in (language.glottocode, language.iso639_3, language.name) if name}
+
+
+@dataclasses.dataclass
+class TrainingData(Settings):
+    """What a model was trained on, as its ``config.json`` records it, so
+    glossing can tell a language or setting it never saw.
+
+    ``languages`` maps each language key (:func:`language_key`; ``unknown``
+    for records without a language) to its training sentences per setting
+    (:data:`SETTINGS`), or is None when that was not recorded; ``aliases``
+    maps the other identifiers the training records gave a language (an ISO
+    code beside a glottocode, a name; case-folded) to its key, so that
+    ``--language lez`` finds Lezgi counted as ``lezg1247``. ``files`` are
+    the training files, ``dev_files`` those scored on; ``base`` the model
+    it was fine-tuned from (None: trained from scratch).
+    """
+
+    languages: dict[str, dict[str, int]] | None = None
+    aliases: dict[str, str] = dataclasses.field(default_factory=dict)
+    files: list[str] = dataclasses.field(default_factory=list)
+    dev_files: list[str] = dataclasses.field(default_factory=list)
+    base: str | None = None
+    #: How the record was made when it was not counted during training (e.g. derived afterwards).
+    note: str | None = None
+
+    ignore_unknown = True
+
+    @classmethod
+    def count(cls, records: Iterable[IGTRecord], settings: Callable[[IGTRecord], Iterable[str]] | None = None,
+              **fields: Any) -> TrainingData:
+        """The languages and settings of the glossed ``records``, counted;
+        ``settings`` says which settings a record teaches the model (default:
+        the one it is read in, :func:`setting_of`)."""
+        languages: dict[str, dict[str, int]] = {}
+        aliases: dict[str, str] = {}
+        for record in records:
+            if record.has_glosses:
+                key = language_key(record.language) or UNKNOWN_LANGUAGE
+                counts = languages.setdefault(key, dict.fromkeys(SETTINGS, 0))
+                for setting in settings(record) if settings else (setting_of(record),):
+                    counts[setting] += 1
+                for name in language_names(record.language) - {key.casefold()}:
+                    aliases.setdefault(name, key)
+        return cls(languages=dict(sorted(languages.items(), key=lambda item: -sum(item[1].values()))),
+                   aliases=dict(sorted(aliases.items())), **fields)
+
+    @property
+    def recorded(self) -> bool:
+        return self.languages is not None
+
+    def sentences(self, setting: str, language: Language | None = None) -> int | None:
+        """Training sentences in ``setting``, of ``language`` (None: of every
+        language; a language matched on any of its identifiers); None when not recorded."""
+        if self.languages is None:
+            return None
+        if language is None:
+            return sum(counts.get(setting, 0) for counts in self.languages.values())
+        names = language_names(language)
+        keys = {self.aliases.get(name, name) for name in names}
+        return sum(counts.get(setting, 0) for key, counts in self.languages.items()
+                   if key in keys or key.casefold() in names)
+
+    def describe(self, limit: int = 12) -> str:
+        """The languages as a model card lists them: sentences per setting, most trained first."""
+        if self.languages is None:
+            return "not recorded"
+        shown = [f"{key} ({', '.join(f'{counts.get(setting, 0):,} {setting}' for setting in SETTINGS)})"
+                 for key, counts in list(self.languages.items())[:limit]]
+        more = len(self.languages) - limit
+        return f"{len(self.languages):,}: " + "; ".join(shown) + (f"; and {more:,} more" if more > 0 else "")
+
+
+#: The language key of records that name no language.
+UNKNOWN_LANGUAGE = "unknown"
+
+
+def training_card_lines(data: TrainingData) -> str:
+    """The model card's lines on what this model's own training used (never its base's)."""
+    return "\n".join([
+        f"- Base model: {data.base or 'none (trained from scratch)'}",
+        f"- Training files: {', '.join(data.files) or 'not recorded'}",
+        f"- Dev files: {', '.join(data.dev_files) or 'none'}",
+        f"- Languages (training sentences per setting): {data.describe()}"
+        + (f" ({data.note})" if data.note else ""),
+    ])
+
+
+def source_files(records: Iterable[IGTRecord]) -> list[str]:
+    """The files records were read from (their ``origin``, ``file:line``), in order of first appearance."""
+    found: dict[str, None] = {}
+    for record in records:
+        if record.origin:
+            found.setdefault(record.origin.rpartition(":")[0] or record.origin)
+    return list(found)
+
+
 def write_json(path: Path, data: dict, indent: int | None = 2) -> None:
     """A JSON file of a model directory, as every model writes them (large
     tables with ``indent`` None, on one line)."""
@@ -104,6 +221,15 @@ def card(tags: list[str], text: str) -> str:
     from huggingface_hub import ModelCard, ModelCardData  # only where a model is saved
 
     return str(ModelCard(f"---\n{ModelCardData(library_name='autogloss', tags=tags).to_yaml()}\n---\n{text}"))
+
+
+def confidence_line(glosser: Glosser) -> str:
+    """What a model card says of a model's confidences: calibrated how, or not."""
+    if glosser.calibration is None or not glosser.calibration.maps:
+        return ("as computed, not calibrated (no glossed sentences were held out of training to fit it on); "
+                "not a probability of being right")
+    return ("calibrated on glossed sentences held out of training, so that about 80% of the glosses given "
+            f"with confidence 0.8 are right: {glosser.calibration.describe()}")
 
 
 #: What a Hugging Face hub model id looks like (``owner/name``).
@@ -183,12 +309,34 @@ class Glosser(ABC):
             outputs = self._gloss_chunk(records)
         if len(outputs) != len(records):
             raise ModelError(f"{type(self).__name__}: {len(outputs)} outputs for {len(records)} records")
+        if self.calibration is not None:
+            outputs = [self.calibration.apply(record, output) for record, output in zip(records, outputs)]
         return outputs
+
+    #: The map from the confidence the model computes to the share of such
+    #: guesses that are right (see :mod:`autogloss.calibration`); None: as computed.
+    calibration: Calibration | None = None
+
+    def calibrate(self, held_out: list[IGTRecord], method: str = "auto") -> Calibration:
+        """Fit the confidence calibration on glossed records held out of
+        training (never ones the model learnt from: its confidence there says
+        nothing about new text) and use it from now on."""
+        self.calibration = None
+        from ..calibration import fit_calibration, held_out_inputs
+
+        inputs, gold = held_out_inputs(held_out)
+        self.calibration = fit_calibration(inputs, gold, list(self.gloss_with_confidence(inputs)), method)
+        return self.calibration
 
     def gloss(self, records: Iterable[IGTRecord]) -> Iterator[IGTRecord]:
         """Gloss records, streaming: each comes back with ``glosses`` filled in."""
         for output in self.gloss_with_confidence(records):
             yield output.record
+
+    def training_data(self) -> TrainingData:
+        """What the model was trained on (languages, settings, files), as its
+        config records it; by default not recorded."""
+        return TrainingData()
 
     def configure(self, *, beams: int | None = None, lexicon: bool = True) -> None:
         """Gloss-time choices: ``beams`` for models that search (None: the
@@ -218,7 +366,10 @@ class Glosser(ABC):
         and :meth:`model_card` (``options`` go to the model's own files)."""
         with atomic_directory(directory) as staging:
             self._save_files(staging, **options)
-            write_json(staging / self.config_name, self.config(**options).to_dict())
+            config = self.config(**options).to_dict()
+            if self.calibration is not None:
+                config[CALIBRATION_KEY] = self.calibration.to_dict()
+            write_json(staging / self.config_name, config)
             (staging / CARD_NAME).write_text(self.model_card(), encoding="utf-8")
 
     #: The files of a hub repository this class needs (None: all of them).
@@ -238,6 +389,13 @@ class Glosser(ABC):
             raise ModelError(f"{directory}: a '{found}' model, not a '{cls.model_type}' one")
         glosser = cls._load(directory, config)
         glosser.source = source or str(directory.resolve())
+        if config.get(CALIBRATION_KEY) is not None:
+            try:
+                from ..calibration import Calibration
+
+                glosser.calibration = Calibration.from_dict(config[CALIBRATION_KEY])
+            except ValueError as error:
+                raise ModelError(f"{directory / CONFIG_NAME}: corrupt calibration ({error})") from None
         return glosser
 
     @classmethod

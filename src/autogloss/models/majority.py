@@ -17,7 +17,8 @@ from pathlib import Path
 from .. import __version__
 from ..records import (UNKNOWN_GLOSS, GlossedRecord, IGTRecord, backoff_key, join_morphemes, split_keep_boundaries,
                        word_morphemes, words)
-from .base import Glosser, ModelConfig, card, read_json_part, write_json
+from .base import (Glosser, ModelConfig, TrainingData, card, confidence_line, read_json_part, source_files,
+                   training_card_lines, write_json)
 
 TABLES_NAME = "majority_tables.json"
 Table = dict[str, tuple[str, float]]  # key -> (most frequent value, its relative frequency)
@@ -30,6 +31,8 @@ class MajorityConfig(ModelConfig):
     model_type = "majority"
     unknown_gloss: str = UNKNOWN_GLOSS
     trained_on: dict = field(default_factory=dict)
+    #: Languages, settings and files of the training (a :class:`~autogloss.models.base.TrainingData`).
+    training_data: dict = field(default_factory=dict)
 
 
 def _majority(counts: dict[str, Counter]) -> Table:
@@ -49,6 +52,13 @@ def _with_backoff(counts: dict[str, Counter]) -> dict[str, Counter]:
     return pooled
 
 
+def _settings_taught(record: IGTRecord) -> list[str]:
+    """The settings a record teaches the baseline: segmented from its
+    segmentation, plain from an unsegmented transcription (both, when it has both)."""
+    return [setting for setting, taught in (("segmented", bool(record.segmented_form)),
+                                            ("plain", not record.is_segmented)) if taught]
+
+
 class MajorityGlosser(Glosser):
     model_type = "majority"
 
@@ -57,10 +67,12 @@ class MajorityGlosser(Glosser):
         self.words = words
         self.segmentations = segmentations
         self.trained_on = trained_on or {}
+        self.training = TrainingData()
 
     # -- training -----------------------------------------------------------
     @classmethod
     def train(cls, records: Iterable[IGTRecord], description: str | None = None) -> MajorityGlosser:
+        records = list(records)
         morpheme_counts: dict[str, Counter] = defaultdict(Counter)
         word_counts: dict[str, Counter] = defaultdict(Counter)
         segmentation_counts: dict[str, Counter] = defaultdict(Counter)
@@ -83,9 +95,13 @@ class MajorityGlosser(Glosser):
                     word_counts[word][gloss] += 1
                     if len(segmented) == len(plain):
                         segmentation_counts[word][segmented[index]] += 1
+        data = TrainingData.count(records, _settings_taught,
+                                  files=source_files(records) or ([description] if description else []))
         trained_on = {"sentences": sentences, "description": description}
-        return cls(_majority(_with_backoff(morpheme_counts)), _majority(_with_backoff(word_counts)),
-                   _majority(_with_backoff(segmentation_counts)), trained_on)
+        model = cls(_majority(_with_backoff(morpheme_counts)), _majority(_with_backoff(word_counts)),
+                    _majority(_with_backoff(segmentation_counts)), trained_on)
+        model.training = data
+        return model
 
     # -- glossing -----------------------------------------------------------
     @staticmethod
@@ -133,7 +149,10 @@ class MajorityGlosser(Glosser):
 
     # -- saving and loading --------------------------------------------------
     def config(self) -> MajorityConfig:
-        return MajorityConfig(trained_on=self.trained_on)
+        return MajorityConfig(trained_on=self.trained_on, training_data=self.training.to_dict())
+
+    def training_data(self) -> TrainingData:
+        return self.training
 
     def _save_files(self, staging: Path, **options) -> None:
         write_json(staging / TABLES_NAME, self.tables(), indent=None)
@@ -145,8 +164,10 @@ Glosses each morpheme (segmented input) or word (unsegmented input) with the
 gloss it most often had in training; unseen ones get `{UNKNOWN_GLOSS}`.
 
 - Trained on: {self.trained_on.get("description") or "unspecified"} ({self.trained_on.get("sentences", 0):,} glossed sentences)
+{training_card_lines(self.training_data())}
 - Morphemes known: {sum(1 for k in self.morphemes if not k.startswith(chr(0))):,}
 - Words known: {sum(1 for k in self.words if not k.startswith(chr(0))):,}
+- Confidence: {confidence_line(self)}
 
 Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
 """)
@@ -154,4 +175,7 @@ Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
     @classmethod
     def _load(cls, directory: Path, config: dict) -> MajorityGlosser:
         settings = MajorityConfig.read(directory, config)
-        return cls.from_tables(read_json_part(directory, TABLES_NAME), settings.trained_on)
+        model = cls.from_tables(read_json_part(directory, TABLES_NAME), settings.trained_on)
+        if settings.training_data:
+            model.training = TrainingData.from_dict(settings.training_data)
+        return model

@@ -38,7 +38,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..corrections import CorrectionsLog
 from ..errors import AutoglossError
-from ..glossing import FillSummary, fill_document, gloss_text
+from ..glossing import LOW_CONFIDENCE, FillSummary, fill_document, gloss_text
 from ..formats import detect_format, downloads, format_of, read_document, upload_suffixes, write_document
 from ..interlinear import GlossState, InterlinearDocument, ProtectedGlossError
 from ..interlinear.cldf_metadata import describes_cldf_dataset
@@ -68,7 +68,7 @@ class ServerSettings:
     models: dict[str, Path | None]          # name -> model directory (None: the packaged model)
     corrections: Path
     max_upload_bytes: int = 5 * 1024 * 1024
-    low_confidence: float = 0.5
+    low_confidence: float = LOW_CONFIDENCE
     #: Host names the server answers to (the ``Host`` header), lower case.
     hosts: tuple[str, ...] = LOOPBACK_NAMES
     #: The port it listens on; when known, ``Host`` and ``Origin`` must name it.
@@ -120,6 +120,8 @@ class _Session:
     #: Server-owned folder of an unpacked CLDF dataset, whose other tables
     #: and sources are copied on download; removed with the session.
     scratch: Path | None = None
+    #: What the model was not trained on (see ``glossing.TrainingCheck``), shown above the sentences.
+    warning: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def discard(self) -> None:
@@ -258,7 +260,7 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
               scratch: Path | None = None) -> DocumentView:
         """Hold a glossed document for the editor; its view."""
         view = SummaryView(filled=summary.filled, kept=summary.kept, skipped=summary.skipped)
-        key = store.add(_Session(document, name, source_format, model, view, scratch))
+        key = store.add(_Session(document, name, source_format, model, view, scratch, summary.warning))
         return _view(key, store.get(key), settings)
 
     @app.get("/api/documents/{key}")
@@ -411,7 +413,8 @@ def _view(key: str, session: _Session, settings: ServerSettings) -> DocumentView
     with session.lock:
         sentences = [_sentence_view(i, s, settings) for i, s in enumerate(session.document.sentences)]
     return DocumentView(id=key, name=session.name, source_format=session.source_format, model=session.model,
-                        summary=session.summary, sentences=sentences, low_confidence=settings.low_confidence)
+                        summary=session.summary, sentences=sentences, low_confidence=settings.low_confidence,
+                        warning=session.warning)
 
 
 def _too_large_message(limit: int) -> str:

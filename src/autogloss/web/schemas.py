@@ -64,6 +64,8 @@ class DocumentView(BaseModel):
     summary: SummaryView
     low_confidence: float
     sentences: list[SentenceView]
+    #: One line when the model was not trained on the text's language or setting (see glossing.TrainingCheck).
+    warning: str | None = None
 
 
 class ModelsView(BaseModel):

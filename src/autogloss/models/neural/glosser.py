@@ -22,7 +22,8 @@ from safetensors.torch import load_file, save_file
 from ... import __version__
 from ...errors import ModelError
 from ...records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, join_morphemes, split_keep_boundaries
-from ..base import CONFIG_NAME, Glosser, ModelConfig, card, read_json_part, write_json
+from ..base import (CONFIG_NAME, Glosser, ModelConfig, TrainingData, card, confidence_line, read_json_part,
+                    training_card_lines, write_json)
 from ..lexicon import LexiconSettings, fill_unseen_stems
 from ..majority import MajorityGlosser
 from .data import (SEGMENTED, Batch, Example, Vocabularies, collate, encode, form_key, input_words, language_key,
@@ -318,6 +319,11 @@ class NeuralGlosser(Glosser):
     def model_card(self) -> str:
         return model_card(self)
 
+    def training_data(self) -> TrainingData:
+        """What the config records of the model's training (``info["training_data"]``)."""
+        recorded = self.info.get("training_data")
+        return TrainingData.from_dict(recorded) if isinstance(recorded, dict) else TrainingData()
+
     @classmethod
     def _load(cls, directory: Path, config: dict) -> NeuralGlosser:
         settings = NeuralConfig.read(directory, config)
@@ -443,6 +449,15 @@ def _grow(network: GlossingNetwork, name: str, size: int) -> None:
     setattr(network, name, grown)
 
 
+def _budget_line(budget: dict | None) -> str:
+    """The training budget as the card states it: epochs and minutes used, of those allowed."""
+    if not budget:
+        return "not recorded"
+    limit = budget.get("max_minutes")
+    return (f"{budget['epochs']} epochs of at most {budget['max_epochs']}, {budget['minutes']:.1f} minutes"
+            + (f" of at most {limit:g}" if limit is not None else " (no time limit)"))
+
+
 def model_card(glosser: NeuralGlosser) -> str:
     """The card of a neural model: what it is, what it was trained on, its dev scores."""
     info = glosser.info
@@ -457,13 +472,16 @@ each given morpheme is classified; unsegmented input: a small decoder emits each
 and where it attends segments the word. Both can copy a translation word as a gloss.
 
 - Training data: {info.get("trained_on", "unspecified")}
+{training_card_lines(glosser.training_data())}
 - Licences of the training data: {info.get("licenses", "see the data sources")}
 - Initialised from: {info.get("initialised_from", "random (trained from scratch)")}
-- Languages: {len(glosser.vocabs.languages) - 2:,}; gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}
+- Gloss labels: {len(glosser.vocabs.labels) - 2:,}; characters: {len(glosser.vocabs.chars) - 2:,}; language embeddings: {len(glosser.vocabs.languages) - 2:,}
 - Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
 - Training: {info.get("training", "unspecified")}
+- Budget used: {_budget_line(info.get("budget"))}
 - Unseen stems: {"glossed with the translation lemma that recurs with them across the sentences glossed together (" + ", ".join(f"{k} {v}" for k, v in glosser.lexicon.to_dict().items()) + ")" if glosser.lexicon else "left to the network"}
-- Made with: {f"`{info['command']}`" if info.get("command") else "the autogloss Python API"}
+- Made with: {f"`{info['command']}`" if info.get("command") else "autogloss " + ("fine-tuning" if glosser.training_data().base else "training")}
+- Confidence: {confidence_line(glosser)}
 
 ## Dev scores (official SIGMORPHON 2023 scorer, percent)
 

@@ -13,7 +13,6 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,8 +21,9 @@ import torch
 from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_directory
 from ...metrics import evaluate_records
+from ...progress import Budget, Progress, clock, say, task
 from ...records import IGTRecord
-from ..base import checkpoint_dir
+from ..base import TrainingData, checkpoint_dir, source_files
 from .data import Example, collate
 from .glosser import NeuralGlosser
 from .network import segmented_loss, word_loss, word_teacher_inputs
@@ -76,6 +76,21 @@ def batch_loss(glosser: NeuralGlosser, examples: list[Example]) -> torch.Tensor:
     return word_loss(glosser.network(batch, teacher), batch)
 
 
+#: What the scores of an epoch line are: the network as it is during training,
+#: with the memory of training glosses switched off (its thresholds are tuned
+#: on dev only after training), so they differ from the final ones.
+EPOCH_SCORES = "dev (network alone, memory off)"
+#: What the final scores are: the kept epoch, memory thresholds tuned on dev.
+FINAL_SCORES = "dev (best epoch, memory thresholds tuned on this dev set)"
+#: Seconds kept in hand at the end of a time budget: the model card, the
+#: checkpoint's removal, the command's own last lines and the interpreter's
+#: exit with torch loaded (2-6 s on a busy 2-core machine).
+END_MARGIN_SECONDS = 5.0
+#: Dev sentences glossed before training to estimate a dev scoring's cost
+#: (enough that the cost of a call, beside that of a sentence, weighs little).
+COST_SAMPLE = 64
+
+
 def dev_score(glosser: NeuralGlosser, dev: list[IGTRecord]) -> dict[str, float]:
     """Official word and morpheme accuracy on dev, and their mean (the selection score)."""
     inputs = [r.replace(glosses="") for r in dev]
@@ -85,6 +100,9 @@ def dev_score(glosser: NeuralGlosser, dev: list[IGTRecord]) -> dict[str, float]:
 
 
 MEMORY_THRESHOLDS = (None, 1.0, 0.9, 0.75, 0.5, 0.0)
+#: Dev scorings after the training loop: the memory's thresholds per setting
+#: (:func:`tune_memory`, each over its share of dev) and the final score.
+SCORINGS_AFTER_TRAINING = len(MEMORY_THRESHOLDS) + 1
 
 
 def tune_memory(glosser: NeuralGlosser, dev: list[IGTRecord]) -> dict[str, float | None]:
@@ -105,6 +123,17 @@ def tune_memory(glosser: NeuralGlosser, dev: list[IGTRecord]) -> dict[str, float
         best = max(scores, key=lambda pair: pair[0])
         glosser.memory_thresholds[table] = chosen[table] = best[1]
     return chosen
+
+
+def scoring_cost(glosser: NeuralGlosser, records: list[IGTRecord], sample: int = COST_SAMPLE) -> float:
+    """Seconds glossing and scoring one sentence takes, estimated on a few of ``records``."""
+    if not records:
+        return 0.0
+    chosen = records[:: max(len(records) // sample, 1)][:sample]
+    dev_score(glosser, chosen[:16])  # the first calls load what glossing needs once (the lexicon's lemmatiser)
+    started = time.perf_counter()
+    dev_score(glosser, chosen)
+    return (time.perf_counter() - started) / len(chosen)
 
 
 def _save_checkpoint(directory: Path, glosser: NeuralGlosser, optimiser, state: dict) -> None:
@@ -129,9 +158,11 @@ class _Run:
     """The mutable progress of one training run; ``state`` is what a checkpoint stores."""
 
     def __init__(self, glosser: NeuralGlosser, optimiser, checkpoint: Path, settings: TrainingSettings,
-                 progress: Callable[[str], None] | None):
+                 progress: Progress | None, budget: Budget, sentences_after: int = 0):
         self.glosser, self.optimiser, self.checkpoint = glosser, optimiser, checkpoint
-        self.settings, self.progress = settings, progress
+        self.settings, self.progress, self.budget = settings, progress, budget
+        self.sentences_after = sentences_after  # sentences glossed after the loop (the last epoch's dev among them)
+        self.step_seconds, self.steps = 0.0, 0  # training steps run by this process, and their time
         self.state = {"epoch": 0, "step": 0, "epoch_loss": 0.0, "epoch_steps": 0, "best_score": -1.0,
                       "best_epoch": 0, "history": [], "seconds": 0.0, "planned_epochs": float(settings.epochs)}
         self.best_network = None
@@ -161,6 +192,7 @@ class _Run:
         self.best_network = saved.get("best_network")
         self.state = state
         self.started = time.perf_counter() - self.state["seconds"]
+        self.budget.spent_before += self.state["seconds"]  # the budget spans the runs
         if self.progress:
             where = f" step {self.state['step']}" if self.state["step"] else ""
             self.progress(f"resumed from epoch {self.state['epoch']}{where}")
@@ -170,28 +202,45 @@ class _Run:
 
     def save(self) -> None:
         self.state["seconds"] = self.elapsed()
-        _save_checkpoint(self.checkpoint, self.glosser, self.optimiser, {**self.state, "best_network": self.best_network})
+        with self.budget.timed("save"):
+            _save_checkpoint(self.checkpoint, self.glosser, self.optimiser,
+                             {**self.state, "best_network": self.best_network})
         self.last_saved = time.perf_counter()
 
-    def out_of_time(self) -> bool:
-        limit = self.settings.max_minutes
-        return limit is not None and self.elapsed() > 60 * limit * 1.02
+    def work_after(self) -> float:
+        """Seconds the work after the loop will take, at the costs measured so
+        far: its glossing (dev scorings, calibration), saving the model, and a margin for the end."""
+        return self.sentences_after * self.budget.cost("gloss") + self.budget.cost("save") + END_MARGIN_SECONDS
 
-    def plan(self, epochs_done: float) -> None:
-        """Fit the learning-rate schedule to the epochs the time budget allows."""
-        if self.settings.max_minutes is not None and epochs_done > 0:
-            affordable = 60 * self.settings.max_minutes / max(self.elapsed(), 1e-6) * epochs_done
-            self.state["planned_epochs"] = max(min(float(self.settings.epochs), affordable), min(epochs_done, 1.0))
+    def out_of_time(self) -> bool:
+        """Whether another training step would leave too little of the budget for the work after the loop."""
+        step = self.step_seconds / self.steps if self.steps else 0.0
+        return not self.budget.loop_may_go_on(self.work_after(), step)
+
+    def plan(self, epochs_done: float, batches: int, dev_size: int) -> None:
+        """Fit the learning-rate schedule to the epochs the time budget allows:
+        what is left of it after the work that follows the loop, at the
+        measured cost of an epoch (``batches`` training steps and the dev
+        scoring of ``dev_size`` sentences)."""
+        if self.budget.seconds is None or not self.steps:
+            return
+        epoch = (self.step_seconds / self.steps * batches
+                 + dev_size * self.budget.cost("gloss") / self.settings.evaluate_every)
+        affordable = epochs_done + max(self.budget.left() - self.work_after(), 0.0) / max(epoch, 1e-6)
+        self.state["planned_epochs"] = max(min(float(self.settings.epochs), affordable), min(epochs_done, 1.0))
 
     def train_step(self, chunk: list[Example], epoch_share: float) -> None:
         progress_share = (self.state["epoch"] + epoch_share) / max(self.state["planned_epochs"], 1e-9)
         for group in self.optimiser.param_groups:
             group["lr"] = self.settings.learning_rate * learning_rate_factor(min(progress_share, 1.0), self.settings)
+        started = time.perf_counter()
         loss = batch_loss(self.glosser, chunk)
         self.optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.glosser.network.parameters(), self.settings.clip)
         self.optimiser.step()
+        self.step_seconds += time.perf_counter() - started
+        self.steps += 1
         self.state["step"] += 1
         self.state["epoch_loss"] += loss.item()
         self.state["epoch_steps"] += 1
@@ -205,7 +254,9 @@ class _Run:
         if complete:
             self.state["epoch"] += 1
         if dev and evaluate:
+            started = time.perf_counter()
             record.update(dev_score(self.glosser, dev))
+            self.budget.measure("gloss", (time.perf_counter() - started) / len(dev))
             if record["score"] > self.state["best_score"]:
                 self.state["best_score"], self.state["best_epoch"] = record["score"], record["epoch"]
                 self.best_network = {k: v.detach().clone() for k, v in self.glosser.network.state_dict().items()}
@@ -219,51 +270,73 @@ def fit(
     dev: list[IGTRecord],
     checkpoint: str | Path,
     settings: TrainingSettings = TrainingSettings(),
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
+    sentences_after: int = 0,
 ) -> dict:
     """Train ``glosser`` in place on ``train``, keeping the best state by ``dev``
     score; returns a training summary. Without dev records the last state is kept.
 
     A checkpoint goes into the directory ``checkpoint`` after every epoch and,
     within long epochs, every ``settings.checkpoint_minutes``; a run started
-    again with the same directory resumes from it, mid-epoch included. With
-    ``settings.max_minutes`` the learning-rate schedule is fitted to the
-    time budget and training stops when it is spent.
+    again with the same directory resumes from it, mid-epoch included.
+    ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
+    time the caller has: the learning-rate schedule is fitted to it and the
+    loop stops early enough for the last dev scoring, ``sentences_after``
+    more sentences glossed and a save to follow within it, at their measured
+    costs. ``progress`` gets a line per epoch and, if it is a
+    :class:`~autogloss.progress.Reporter`, the batches done out of those planned.
     """
     torch.manual_seed(settings.seed)
+    if budget is None:
+        budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
     examples = [e for e in glosser.encode(train, with_targets=True) if any(e.targets)]
     if not examples:
         raise AutoglossError("no training record has a gloss to learn")
     optimiser = torch.optim.AdamW(glosser.network.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
-    run = _Run(glosser, optimiser, Path(checkpoint), settings, progress)
+    run = _Run(glosser, optimiser, Path(checkpoint), settings, progress, budget, sentences_after + len(dev))
     run.resume()
+    if budget.seconds is not None and run.sentences_after and "gloss" not in budget.costs:
+        budget.measure("gloss", scoring_cost(glosser, dev or train))
     state = run.state
-    while state["epoch"] < state["planned_epochs"] and not run.out_of_time():
-        glosser.network.train()
-        epoch_batches = _epoch_batches(examples, settings, state["epoch"])
-        for index in range(state["step"], len(epoch_batches)):
-            run.train_step(epoch_batches[index], index / len(epoch_batches))
-            if state["epoch"] == 0 and index + 1 == min(200, len(epoch_batches) // 4):
-                run.plan((index + 1) / len(epoch_batches))  # an early estimate, refined after the epoch
-            if state["epoch"] + (index + 1) / len(epoch_batches) >= state["planned_epochs"] or run.out_of_time():
+    per_epoch = len(_epoch_batches(examples, settings, 0))
+    with task(progress, "training", state["planned_epochs"] * per_epoch) as shown:
+        while state["epoch"] < state["planned_epochs"] and not run.out_of_time():
+            glosser.network.train()
+            epoch_batches = _epoch_batches(examples, settings, state["epoch"])
+            shown.update(description=f"training epoch {state['epoch'] + 1}/{math.ceil(state['planned_epochs'])}",
+                         total=state["planned_epochs"] * per_epoch)
+            for index in range(state["step"], len(epoch_batches)):
+                run.train_step(epoch_batches[index], index / len(epoch_batches))
+                shown.update(completed=state["epoch"] * per_epoch + index + 1)
+                if state["epoch"] == 0 and index + 1 == min(200, len(epoch_batches) // 4):
+                    # an early estimate, refined after the epoch
+                    run.plan((index + 1) / len(epoch_batches), len(epoch_batches), len(dev))
+                    shown.update(total=state["planned_epochs"] * per_epoch,
+                                 description=f"training epoch 1/{math.ceil(state['planned_epochs'])}")
+                if state["epoch"] + (index + 1) / len(epoch_batches) >= state["planned_epochs"] or run.out_of_time():
+                    break
+                if time.perf_counter() - run.last_saved > 60 * settings.checkpoint_minutes:
+                    run.save()
+            share = state["step"] / len(epoch_batches)
+            last = run.out_of_time() or state["epoch"] + share >= state["planned_epochs"]
+            record = run.end_epoch(dev, evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0,
+                                   share=share)
+            if record["epoch"] == 1:
+                run.plan(1.0, len(epoch_batches), len(dev))  # the first epoch's costs fix the schedule
+            stalled = (dev and record["epoch"] - state["best_epoch"] >= settings.patience
+                       and record["epoch"] >= settings.min_epochs)
+            if share < 1.0 or stalled:
+                state["planned_epochs"] = min(state["planned_epochs"], state["epoch"])  # done: resuming ends at once
+            run.save()
+            # after saving: a run stopped here resumes after this epoch
+            say(progress, _format_record(record) + (f"  ({EPOCH_SCORES})" if "score" in record else ""))
+            if stalled:
                 break
-            if time.perf_counter() - run.last_saved > 60 * settings.checkpoint_minutes:
-                run.save()
-        share = state["step"] / len(epoch_batches)
-        last = run.out_of_time() or state["epoch"] + share >= state["planned_epochs"]
-        record = run.end_epoch(dev, evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0, share=share)
-        if record["epoch"] == 1:
-            run.plan(1.0)  # the first epoch's time, dev scoring included, fixes the schedule
-        stalled = (dev and record["epoch"] - state["best_epoch"] >= settings.patience
-                   and record["epoch"] >= settings.min_epochs)
-        if share < 1.0 or stalled:
-            state["planned_epochs"] = min(state["planned_epochs"], state["epoch"])  # done: resuming ends at once
-        run.save()
-        if progress:
-            progress(_format_record(record))  # after saving: a run stopped here resumes after this epoch
-        if stalled:
-            break
+    if budget.seconds is not None and run.out_of_time():
+        say(progress, f"training stopped by the time budget after {clock(run.elapsed())}, leaving about "
+                      f"{clock(run.work_after())} for scoring and saving")
     if run.best_network is not None:
         glosser.network.load_state_dict(run.best_network)
     glosser.network.eval()
@@ -281,13 +354,15 @@ def train_glosser(
     network_options: dict | None = None,
     max_labels: int | None = None,
     max_forms: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     save: bool = True,
     dtype: torch.dtype = torch.float32,
     memory: bool = True,
     extra_info: dict | None = None,
     keep_only_used_labels: bool = False,
     restart: bool = False,
+    calibration: list[IGTRecord] | None = None,
+    budget: Budget | None = None,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -299,27 +374,46 @@ def train_glosser(
     1.5 times and glosses several times faster. ``restart`` discards the
     checkpoint of an earlier run instead of resuming from it; a checkpoint
     made from other data or settings raises :class:`ModelError`.
+    ``calibration``: glossed records held out of ``train`` (and of ``dev``
+    where that can be helped) on which the confidence is calibrated after
+    training (see :meth:`Glosser.calibrate`); the memory then counts them too.
+    ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
+    time of the whole call: training stops early enough for the scoring,
+    calibration and saving after it to fit.
     """
+    if budget is None:
+        budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
     model_dir = Path(model_dir)
     if not any(record.has_glosses for record in train):
         raise AutoglossError(f"{description or 'the training data'}: no glossed record to train on")
     if restart:
         shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
+    # Every person-given gloss label and character is in the vocabularies,
+    # those only the calibration sentences have too; only ``train`` trains the network.
+    known = train + (calibration or [])
     if base is None:
-        glosser = NeuralGlosser.create(train, max_labels=max_labels, max_forms=max_forms, **(network_options or {}))
+        glosser = NeuralGlosser.create(known, max_labels=max_labels, max_forms=max_forms, **(network_options or {}))
         origin = "random (trained from scratch)"
     else:
         glosser = base
-        added = glosser.extend_vocabularies(train)
+        added = glosser.extend_vocabularies(known)
         origin = f"{base.info.get('name', 'a pretrained autogloss model')} (vocabulary grown by {added})"
+        base_name = f"{base.info.get('name', 'a pretrained autogloss model')} ({base.source or 'not saved'})"
+        # The card and config describe this training, never the base's (its command, languages, dev set).
+        glosser.info = {}
     # The memory is keyed by form alone: right for one language, not for a
     # multilingual corpus, where the same string means different things.
     if memory:
         glosser.remember(train)
     else:
         glosser.memory = None
-    labels_kept = glosser.keep_only_labels(train) if keep_only_used_labels else None
-    summary = fit(glosser, train, dev, checkpoint_dir(model_dir), settings, progress)
+    glosser.memory_thresholds = {}  # epochs are scored on the network alone (EPOCH_SCORES), tuned after
+    labels_kept = glosser.keep_only_labels(known) if keep_only_used_labels else None
+    scorings = SCORINGS_AFTER_TRAINING if glosser.memory is not None else 1
+    summary = fit(glosser, train, dev, checkpoint_dir(model_dir), settings, progress, budget,
+                  sentences_after=scorings * len(dev) + len(calibration or []))
+    if dev and glosser.memory is not None:
+        say(progress, "choosing, on dev, where the memory of training glosses answers instead of the network")
     if dev:
         thresholds = tune_memory(glosser, dev)
     elif glosser.memory is not None:
@@ -329,6 +423,10 @@ def train_glosser(
     else:
         thresholds = {}
     scores = dev_score(glosser, dev) if dev else {}
+    if calibration:
+        glosser.calibrate(calibration)
+        if memory:  # calibration is over: the memory may now count the held-out sentences too
+            glosser.remember(known)
     licenses = sorted({r.license for r in train if r.license})
     glosser.info.update({
         "name": model_dir.name,
@@ -339,10 +437,20 @@ def train_glosser(
                      f"{summary['seconds']:.0f} s; memory thresholds {thresholds}"
                      + (f"; output labels cut to the {labels_kept:,} the training data uses" if labels_kept else "")),
         "dev_scores": {k: v for k, v in scores.items() if k != "score"},
+        **({"dev_scores_are": FINAL_SCORES} if scores else {}),
         "history": summary["history"],
+        "training_data": TrainingData.count(train, files=source_files(train) or ([description] if description else []),
+                                            dev_files=source_files(dev), base=None if base is None else base_name
+                                            ).to_dict(),
+        "labels": len(glosser.vocabs.labels) - 2,
+        "budget": {"epochs": summary["epochs"], "max_epochs": settings.epochs,
+                   "minutes": round(summary["seconds"] / 60, 2), "max_minutes": settings.max_minutes},
+        **({"dev_data": f"{len(dev):,} sentences of {' + '.join(source_files(dev)) or 'the dev data given'}"}
+           if dev else {}),
         **(extra_info or {}),
     })
     if save:
-        glosser.save_pretrained(model_dir, dtype=dtype)
+        with budget.timed("save"):
+            glosser.save_pretrained(model_dir, dtype=dtype)
     shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
     return glosser

@@ -30,6 +30,7 @@ import torch
 from ...errors import AutoglossError, ModelError
 from ...fileio import atomic_write
 from ...metrics import evaluate_records
+from ...progress import Budget, Progress, Task, clock, task
 from ...records import IGTRecord
 from ..base import checkpoint_dir
 from .glosser import GenerationSettings, Seq2SeqGlosser, new_t5, quiet_transformers
@@ -116,30 +117,58 @@ def end_distributed_run() -> None:
 
 
 CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, kept inside it
+#: Seconds kept in hand at the end of a time budget: saving the model, the
+#: checkpoints' removal, the command's last lines and the exit.
+END_MARGIN_SECONDS = 5.0
 
 
 def _callback_classes():
     from transformers import TrainerCallback
 
     class Clock(TrainerCallback):
-        """Stops training when the time budget is spent (after a last
-        evaluation and checkpoint), and checkpoints every few minutes. The
-        time spent goes into each checkpoint, so a resumed run keeps its budget."""
+        """Stops training when what is left of the budget is only enough for
+        the work after it (a last evaluation and checkpoint, the final dev
+        scoring at ``final_scoring`` times an evaluation's measured cost, the
+        save), and checkpoints every few minutes. The time spent goes into
+        each checkpoint, so a resumed run keeps its budget."""
 
-        def __init__(self, max_minutes: float | None, checkpoint_minutes: float, spent_before: float = 0.0,
-                     progress: Callable[[str], None] | None = None):
-            self.max_minutes, self.checkpoint_minutes, self.progress = max_minutes, checkpoint_minutes, progress
-            self.spent_before = spent_before
+        def __init__(self, budget: Budget, checkpoint_minutes: float, spent_before: float = 0.0,
+                     progress: Progress | None = None, final_scoring: float = 0.0):
+            self.budget, self.checkpoint_minutes, self.progress = budget, checkpoint_minutes, progress
+            self.spent_before, self.final_scoring = spent_before, final_scoring
+            budget.spent_before += spent_before
             self.started = self.last_saved = time.perf_counter()
+            self.first_step = 0
+            self.shown = Task("training")
 
         def elapsed(self) -> float:
             return self.spent_before + time.perf_counter() - self.started
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = self.last_saved = time.perf_counter()
+            self.first_step = state.global_step  # a resumed run starts past 0
+            if state.is_world_process_zero:
+                # with a time budget the steps are not planned: the budget left says how long
+                self.shown = task(self.progress, "training", state.max_steps if self.budget.seconds is None else None)
+                self.shown.update(completed=state.global_step)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.shown.done()
+
+        def work_after(self) -> float:
+            evaluation = self.budget.cost("evaluation")
+            return evaluation * (1 + self.final_scoring) + self.budget.cost("save") + END_MARGIN_SECONDS
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            if metrics and "eval_runtime" in metrics:
+                self.budget.measure("evaluation", float(metrics["eval_runtime"]))
 
         def on_step_end(self, args, state, control, **kwargs):
-            out_of_time = self.max_minutes is not None and self.elapsed() > 60 * self.max_minutes
+            steps = max(state.global_step - self.first_step, 1)
+            self.budget.measure("step", (time.perf_counter() - self.started) / steps)  # evaluations included
+            left = "" if self.budget.seconds is None else f", {clock(self.budget.left())} of the time budget left"
+            self.shown.update(completed=state.global_step, description=f"training epoch {state.epoch or 0:.2f}{left}")
+            out_of_time = not self.budget.loop_may_go_on(self.work_after(), self.budget.cost("step"))
             if _agree(out_of_time):
                 control.should_training_stop = True
                 control.should_evaluate = args.eval_strategy != "no"
@@ -261,10 +290,11 @@ def train_seq2seq(
     new_model_options: dict | None = None,
     generation: GenerationSettings | None = None,
     description: str | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     save: bool = True,
     extra_info: dict | None = None,
     restart: bool = False,
+    budget: Budget | None = None,
 ) -> Seq2SeqGlosser:
     """Train a seq2seq glosser and save it to ``model_dir`` (first process only).
 
@@ -274,6 +304,8 @@ def train_seq2seq(
     reference to the base. Without dev records the last state is kept.
     ``restart`` discards the checkpoints of an earlier run instead of
     resuming from them; one made for another model raises :class:`ModelError`.
+    ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
+    time of the whole call, the final dev scoring and the save included.
     """
     from transformers import EarlyStoppingCallback, Seq2SeqTrainer
     from transformers.trainer_callback import PrinterCallback
@@ -319,7 +351,11 @@ def train_seq2seq(
     else:
         resume_from = last_complete_checkpoint(checkpoints)
     Clock = _callback_classes()
-    clock = Clock(settings.max_minutes, settings.checkpoint_minutes, _spent_seconds(resume_from), progress)
+    if budget is None:
+        budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
+    # the final dev scoring generates with the model's beams, the evaluations greedily
+    final_scoring = glosser.settings.beams / max(settings.eval_beams, 1) if dev else 0.0
+    clock = Clock(budget, settings.checkpoint_minutes, _spent_seconds(resume_from), progress, final_scoring)
     callbacks = [clock]
     if dev:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=settings.patience))

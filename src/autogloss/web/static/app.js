@@ -144,7 +144,22 @@ function render() {
   const s = doc.summary;
   $("summary").textContent = doc.name + " · model " + doc.model + " · " + s.filled + " filled, " +
     s.kept + " kept, " + s.skipped + " skipped";
+  showModelWarning(doc.warning);
   $("sentences").replaceChildren(...doc.sentences.map(renderSentence));
+}
+
+// What the model was not trained on (a language, plain text), above the sentences.
+function showModelWarning(message) {
+  let box = $("model-warning");
+  if (!box) {
+    box = document.createElement("p");
+    box.id = "model-warning";
+    box.setAttribute("role", "status");
+    box.className = "model-warning";
+    $("sentences").before(box);
+  }
+  box.textContent = message || "";
+  box.hidden = !message;
 }
 
 async function acceptSentence(card, index) {

@@ -1,0 +1,342 @@
+"""Calibrated confidence: how often a gloss given with confidence ``p`` is right.
+
+The post-editor colours a guess red below a confidence of 0.5, so a
+confidence must be a probability: of the morphemes glossed with confidence
+about 0.8, about 80% should be right. What a model reports is not that (a
+softmax maximum, the relative frequency of a memorised gloss, a lexicon
+entry's Dice coefficient); a :class:`ConfidenceMap` fitted on glossed records
+the model never trained on turns it into one, separately for each setting
+(``segmented``: the morphemes are given; ``plain``: plain text).
+
+Two maps, chosen by held-out calibration error (:func:`choose_map`):
+
+- **temperature**: one number ``T``; the log-odds of the reported confidence
+  are divided by it (``sigmoid(logit(p) / T)``), ``T`` minimising the binary
+  negative log-likelihood of right/wrong. It keeps the order of the
+  confidences and needs few morphemes to fit. (Classic temperature scaling
+  divides a network's logits; this is the same on the chosen label's odds,
+  and so also applies to confidences that come from no network.)
+- **isotonic**: the non-decreasing step function of least squared error
+  (pool-adjacent-violators), interpolated between its steps; more flexible,
+  wanting more morphemes.
+
+A morpheme is right when it equals the gold morpheme at the same position
+of the same word (the official scorer's comparison, ``[UNK]`` never right),
+so a word with one label too many or too few costs only its own morphemes.
+
+Expected calibration error (:func:`reliability`): the confidences are cut
+into :data:`BINS` equal-width bins on [0, 1]; ECE is the mean, weighted by
+morphemes, of ``|accuracy - mean confidence|`` per bin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .records import PLAIN, SEGMENTED, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, setting_of, word_morphemes, words
+
+#: Equal-width confidence bins of the expected calibration error and the reliability diagram.
+BINS = 10
+#: Confidences are kept this far from 0 and 1 in log-odds and likelihoods (a
+#: memorised gloss seen once has relative frequency 1.0, which is not certainty).
+EPSILON = 1e-4
+#: Fewest held-out morphemes of a setting for which a map is fitted (fewer:
+#: that setting's confidences stay as the model reports them).
+MIN_MORPHEMES = 30
+#: Fewest held-out morphemes for which the isotonic map is considered at all.
+MIN_ISOTONIC_MORPHEMES = 400
+# -- right or wrong, per morpheme ---------------------------------------------------
+def _split_like(gloss: str, count: int) -> list[str]:
+    """A gloss word's morphemes, split the way its ``count`` confidences were:
+    at ``-`` and ``=``, or, where that gives another number (a model of
+    plain text keeps ``=`` inside a label), at ``-`` only."""
+    parts = word_morphemes(gloss)
+    return parts if len(parts) == count or "=" not in gloss else gloss.split("-")
+
+
+def outcomes(gold: Sequence[IGTRecord], glossed: Sequence[GlossedRecord]) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence of every glossed morpheme and whether it is right
+    (see the module docstring), as two arrays, in reading order."""
+    if len(gold) != len(glossed):
+        raise ValueError(f"{len(glossed)} glossed records for {len(gold)} gold ones")
+    confidences: list[float] = []
+    right: list[bool] = []
+    for reference, output in zip(gold, glossed):
+        gold_words = reference.gloss_words
+        for index, (word, word_confidences) in enumerate(zip(words(output.record.glosses), output.confidences)):
+            predicted = _split_like(word, len(word_confidences))
+            expected = _split_like(gold_words[index], len(word_confidences)) if index < len(gold_words) else []
+            for position, confidence in enumerate(word_confidences):
+                label = predicted[position] if position < len(predicted) else None
+                confidences.append(float(confidence))
+                right.append(label is not None and label != UNKNOWN_GLOSS and position < len(expected)
+                             and label == expected[position])
+    return np.asarray(confidences, dtype=float), np.asarray(right, dtype=bool)
+
+
+# -- how well calibrated ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """One confidence bin: its bounds, morphemes, mean confidence and share right."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float
+    accuracy: float
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Calibration of a set of glossed morphemes: ECE, the bins of the reliability diagram."""
+
+    ece: float
+    morphemes: int
+    confidence: float  # mean confidence
+    accuracy: float    # share right
+    bins: list[ReliabilityBin]
+
+    def to_json(self) -> dict:
+        return {"ece": round(self.ece, 4), "morphemes": self.morphemes, "mean_confidence": round(self.confidence, 4),
+                "accuracy": round(self.accuracy, 4), "bins": BINS_NAME,
+                "reliability": [[round(b.confidence, 4), round(b.accuracy, 4), b.count] for b in self.bins]}
+
+
+BINS_NAME = f"{BINS} equal-width bins"
+
+
+def reliability(confidences: np.ndarray, right: np.ndarray, bins: int = BINS) -> Reliability:
+    """The reliability diagram and expected calibration error of morphemes
+    with these confidences and right/wrong outcomes (empty bins are left out)."""
+    confidences = np.clip(np.asarray(confidences, dtype=float), 0.0, 1.0)
+    right = np.asarray(right, dtype=float)
+    if confidences.size == 0:
+        return Reliability(0.0, 0, float("nan"), float("nan"), [])
+    index = np.minimum((confidences * bins).astype(int), bins - 1)  # 1.0 goes into the last bin
+    found, error = [], 0.0
+    for b in range(bins):
+        chosen = index == b
+        count = int(chosen.sum())
+        if not count:
+            continue
+        mean, accuracy = float(confidences[chosen].mean()), float(right[chosen].mean())
+        error += count / confidences.size * abs(accuracy - mean)
+        found.append(ReliabilityBin(b / bins, (b + 1) / bins, count, mean, accuracy))
+    return Reliability(error, int(confidences.size), float(confidences.mean()), float(right.mean()), found)
+
+
+def expected_calibration_error(confidences: np.ndarray, right: np.ndarray, bins: int = BINS) -> float:
+    """ECE over ``bins`` equal-width bins (see :func:`reliability`)."""
+    return reliability(confidences, right, bins).ece
+
+
+def negative_log_likelihood(confidences: np.ndarray, right: np.ndarray) -> float:
+    """Mean binary negative log-likelihood of the outcomes under the confidences."""
+    p = np.clip(np.asarray(confidences, dtype=float), EPSILON, 1 - EPSILON)
+    right = np.asarray(right, dtype=bool)
+    return float(-np.mean(np.where(right, np.log(p), np.log1p(-p)))) if p.size else float("nan")
+
+
+# -- maps from reported to calibrated confidence -------------------------------------
+@dataclass(frozen=True)
+class ConfidenceMap:
+    """A fitted map from a reported confidence to a calibrated one:
+    ``temperature`` (with ``temperature``) or ``isotonic`` (with the step
+    points ``xs`` -> ``ys``, interpolated)."""
+
+    method: str
+    temperature: float = 1.0
+    xs: tuple[float, ...] = ()
+    ys: tuple[float, ...] = ()
+
+    def __call__(self, confidences: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(confidences, dtype=float), EPSILON, 1 - EPSILON)
+        if self.method == "temperature":
+            return 1 / (1 + np.exp(-np.log(p / (1 - p)) / self.temperature))
+        return np.interp(p, self.xs, self.ys)
+
+    def to_dict(self) -> dict:
+        if self.method == "temperature":
+            return {"method": "temperature", "temperature": round(self.temperature, 6)}
+        return {"method": "isotonic", "xs": [round(x, 6) for x in self.xs], "ys": [round(y, 6) for y in self.ys]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConfidenceMap:
+        """A map from :meth:`to_dict`; a :class:`ValueError` names what is wrong."""
+        method = data.get("method")
+        if method == "temperature":
+            temperature = float(data["temperature"])
+            if not temperature > 0:
+                raise ValueError(f"temperature {temperature} is not positive")
+            return cls("temperature", temperature)
+        if method == "isotonic":
+            xs, ys = tuple(map(float, data["xs"])), tuple(map(float, data["ys"]))
+            if not xs or len(xs) != len(ys) or list(xs) != sorted(xs) or list(ys) != sorted(ys):
+                raise ValueError("isotonic points must be two non-decreasing lists of one length")
+            return cls("isotonic", xs=xs, ys=ys)
+        raise ValueError(f"unknown calibration method {method!r} (temperature or isotonic)")
+
+
+def fit_temperature(confidences: np.ndarray, right: np.ndarray) -> ConfidenceMap:
+    """The temperature of least negative log-likelihood (golden-section search
+    over its logarithm, between 1/20 and 20: the likelihood is unimodal in it)."""
+    low, high = math.log(0.05), math.log(20.0)
+    ratio = (math.sqrt(5) - 1) / 2
+
+    def loss(log_t: float) -> float:
+        return negative_log_likelihood(ConfidenceMap("temperature", math.exp(log_t))(confidences), right)
+
+    a, b = high - ratio * (high - low), low + ratio * (high - low)
+    loss_a, loss_b = loss(a), loss(b)
+    for _ in range(60):
+        if loss_a < loss_b:
+            high, b, loss_b = b, a, loss_a
+            a = high - ratio * (high - low)
+            loss_a = loss(a)
+        else:
+            low, a, loss_a = a, b, loss_b
+            b = low + ratio * (high - low)
+            loss_b = loss(b)
+    return ConfidenceMap("temperature", math.exp((low + high) / 2))
+
+
+def fit_isotonic(confidences: np.ndarray, right: np.ndarray) -> ConfidenceMap:
+    """The isotonic map (pool adjacent violators on the sorted confidences),
+    as points at each pooled block's mean confidence; each block's share
+    right is smoothed (Laplace), so that a small block of all-right or
+    all-wrong guesses does not make a certainty."""
+    # equal confidences are one point (so the map's points strictly increase)
+    values, where, counts = np.unique(np.asarray(confidences, float), return_inverse=True, return_counts=True)
+    rights = np.bincount(where.ravel(), weights=np.asarray(right, float).ravel(), minlength=values.size)
+    blocks: list[list[float]] = []  # [sum of x, sum of y, count]
+    for x, y, count in zip(values, rights, counts):
+        blocks.append([x * count, y, float(count)])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            x_sum, y_sum, count = blocks.pop()
+            blocks[-1][0] += x_sum
+            blocks[-1][1] += y_sum
+            blocks[-1][2] += count
+    xs = [x_sum / count for x_sum, _, count in blocks]
+    smoothed = [(y_sum + 1) / (count + 2) for _, y_sum, count in blocks]  # one right and one wrong added: never 0 or 1
+    ys = np.maximum.accumulate(smoothed).tolist()  # smoothing a small block may undo the order: restore it
+    return ConfidenceMap("isotonic", xs=tuple(float(x) for x in xs), ys=tuple(float(y) for y in ys))
+
+
+FITTERS = {"temperature": fit_temperature, "isotonic": fit_isotonic}
+
+
+def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto") -> ConfidenceMap:
+    """The map of ``method``; ``auto``: temperature, or isotonic where there
+    are :data:`MIN_ISOTONIC_MORPHEMES` or more and it has the lower
+    expected calibration error in two-fold cross-fitting (fitted on
+    alternate morphemes, scored on the others). A model's confidences are
+    often lumped (a memorised gloss seen every time reports 1.0, an unknown
+    one 0.0), which one temperature cannot straighten out."""
+    if method != "auto":
+        return FITTERS[method](confidences, right)
+    if confidences.size < MIN_ISOTONIC_MORPHEMES:
+        return fit_temperature(confidences, right)
+    halves = [np.arange(confidences.size) % 2 == k for k in (0, 1)]
+
+    def held_out_loss(fitter) -> float:
+        return sum(expected_calibration_error(fitter(confidences[fit], right[fit])(confidences[~fit]), right[~fit])
+                   for fit in halves)
+
+    best = min(FITTERS, key=lambda name: held_out_loss(FITTERS[name]))
+    return FITTERS[best](confidences, right)
+
+
+@dataclass
+class Calibration:
+    """A model's confidence maps, one per setting it was fitted for, and
+    what it was fitted on (``fitted``: per setting, morphemes and ECE before
+    and after, on the fitting data itself)."""
+
+    maps: dict[str, ConfidenceMap] = field(default_factory=dict)
+    fitted: dict[str, dict] = field(default_factory=dict)
+
+    def apply(self, record: IGTRecord, output: GlossedRecord) -> GlossedRecord:
+        """The output with its confidences calibrated (unchanged in a setting without a map)."""
+        mapping = self.maps.get(setting_of(record))
+        if mapping is None or not output.confidences:
+            return output
+        calibrated = [[round(float(c), 4) for c in mapping(np.asarray(word, dtype=float))] if word else []
+                      for word in output.confidences]
+        return GlossedRecord(output.record, calibrated, output.repairs)
+
+    def describe(self) -> str:
+        """One line for a model card."""
+        if not self.maps:
+            return "not calibrated"
+        parts = []
+        for setting, mapping in self.maps.items():
+            fitted = self.fitted.get(setting, {})
+            shown = f"T = {mapping.temperature:.2f}" if mapping.method == "temperature" else f"{len(mapping.xs)} steps"
+            parts.append(f"{setting}: {mapping.method} ({shown}) on {fitted.get('morphemes', '?')} held-out "
+                         f"morphemes, ECE {fitted.get('ece_before', float('nan')):.3f} -> "
+                         f"{fitted.get('ece_after', float('nan')):.3f}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {"bins": BINS, "maps": {setting: mapping.to_dict() for setting, mapping in self.maps.items()},
+                "fitted": self.fitted}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        """A calibration from :meth:`to_dict`; a :class:`ValueError` names what is wrong."""
+        if not isinstance(data, dict) or not isinstance(data.get("maps", {}), dict):
+            raise ValueError("calibration must be an object with a 'maps' object")
+        maps = {}
+        for setting, mapping in data.get("maps", {}).items():
+            if setting not in (SEGMENTED, PLAIN):
+                raise ValueError(f"unknown setting {setting!r} (segmented or plain)")
+            try:
+                maps[setting] = ConfidenceMap.from_dict(mapping)
+            except (KeyError, TypeError, AttributeError) as error:
+                raise ValueError(f"{setting}: incomplete map ({error})") from None
+        return cls(maps, dict(data.get("fitted") or {}))
+
+
+def fit_calibration(inputs: Sequence[IGTRecord], gold: Sequence[IGTRecord], glossed: Sequence[GlossedRecord],
+                    method: str = "auto") -> Calibration:
+    """Confidence maps fitted on a model's ``glossed`` outputs for ``inputs``
+    held out of its training (``gold``: the same records with their person-given
+    glosses), one per setting of the inputs with at least :data:`MIN_MORPHEMES` morphemes."""
+    if method not in ("auto", *FITTERS):
+        raise ValueError(f"unknown calibration method {method!r} (auto, {', '.join(FITTERS)})")
+    calibration = Calibration()
+    for setting in (SEGMENTED, PLAIN):
+        chosen = [i for i, record in enumerate(inputs) if setting_of(record) == setting]
+        confidences, right = outcomes([gold[i] for i in chosen], [glossed[i] for i in chosen])
+        if confidences.size < MIN_MORPHEMES:
+            continue
+        mapping = choose_map(confidences, right, method)
+        calibration.maps[setting] = mapping
+        calibration.fitted[setting] = {
+            "morphemes": int(confidences.size), "accuracy": round(float(right.mean()), 4),
+            "ece_before": round(expected_calibration_error(confidences, right), 4),
+            "ece_after": round(expected_calibration_error(mapping(confidences), right), 4)}
+    return calibration
+
+
+def held_out_inputs(records: Sequence[IGTRecord]) -> tuple[list[IGTRecord], list[IGTRecord]]:
+    """What a model glosses to be calibrated on held-out glossed ``records``:
+    (inputs, their gold). Each record is glossed as given, glosses removed;
+    one with a segmentation tier is also glossed as plain text (tier removed),
+    so that the ``plain`` setting is calibrated too: a model that never saw
+    plain text then reports how seldom it is right there."""
+    inputs, gold = [], []
+    for record in records:
+        if not record.has_glosses:
+            continue
+        inputs.append(record.replace(glosses=""))
+        gold.append(record)
+        plain = record.replace(glosses="", segmentation=None)
+        if record.segmentation and plain.segmented_form is None and plain.transcription_words:
+            inputs.append(plain)
+            gold.append(record)
+    return inputs, gold
