@@ -124,7 +124,6 @@ def _names_cldf_metadata(path: Path) -> bool:
     return path.name.endswith("-metadata.json")
 
 
-#: The URL every CLDF module and component is named by (``dc:conformsTo``).
 def _is_cldf_dataset(path: Path) -> bool:
     """A ``*-metadata.json`` file or another JSON file describing a CLDF
     dataset (``metadata.json``), or a folder holding one."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
