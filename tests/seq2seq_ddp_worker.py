@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, end_distributed_run, train_seq2seq
+from autogloss.models.distributed import end_distributed_run
+from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
 
 
 def weights_checksum(model) -> str:

@@ -101,7 +101,10 @@ def test_full_build_over_shared_data(tmp_path):
     report = build_corpus(SHARED_DATA, tmp_path / "corpus")
     odin = report.sentences_read["odin"] + report.skipped_by_source["odin"]
     assert odin == 84_132
-    assert set(report.sentences_read) == {"sigmorphon2023", "odin", "guarani", "uratyp"}
+    assert set(report.sentences_read) == {"sigmorphon2023", "odin", "guarani", "uratyp", "imtvault", "apics"}
+    # every IMTVault and APiCS example is read: kept, or left out with its reason
+    for source, examples in (("imtvault", 37_685), ("apics", 18_526)):
+        assert report.sentences_read[source] + report.skipped_by_source[source] == examples
     evaluation = set()
     for record in read_corpus(tmp_path / "corpus", ["dev", "test"]):
         if record.source == "sigmorphon2023":
@@ -110,4 +113,5 @@ def test_full_build_over_shared_data(tmp_path):
               if sentence_key(r.transcription) in evaluation or sentence_key(r.segmentation) in evaluation]
     assert leaked == []
     stats = corpus_stats(tmp_path / "corpus")
-    assert {source for source, _ in stats.examples_by_source_split} == {"sigmorphon2023", "odin", "guarani", "uratyp"}
+    assert {source for source, _ in stats.examples_by_source_split} == {
+        "sigmorphon2023", "odin", "guarani", "uratyp", "imtvault", "apics"}

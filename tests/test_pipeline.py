@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from autogloss.sharedtask import PIPELINE_MINUTES, PipelineModel, comparison_table, published_best
+import autogloss.sharedtask as sharedtask
+from autogloss.formats.sigmorphon import read_sigmorphon
+from autogloss.sharedtask import (PIPELINE_MINUTES, PipelineModel, TrainingLength, comparison_table, neural_trainer,
+                                  published_best)
 
-from conftest import SHARED_DATA, run_cli
+from conftest import SHARED_DATA, TRAIN, run_cli
 
 
 def test_the_main_job_fine_tunes_the_packaged_model_in_two_processes(tmp_path: Path, mini_data: Path) -> None:
@@ -25,6 +28,14 @@ def test_the_main_job_fine_tunes_the_packaged_model_in_two_processes(tmp_path: P
         assert json.loads((model / "config.json").read_text())["model_type"] == "neural"
         assert (tmp_path / "run" / "predictions" / f"ddo-test-track{track}.txt").exists()
     assert "best 2023 submission, test" in done.stdout and "| ddo | 2 |" in done.stdout
+    for result in results:
+        # every task reports how well its confidences say how often a gloss is right ...
+        assert result["calibration"]["morphemes"] > 0 and 0 <= result["calibration"]["ece"] <= 1
+        assert result["training"]["epochs"] >= 0 and "length" in result
+    # ... and track 1 the segmentation it found for plain input, against the track 2 gold of the same sentences
+    assert "segmentation" in results[0] and "segmentation" not in results[1]
+    assert 0 <= results[0]["segmentation"]["boundary"]["f1"] <= 100
+    assert "| ECE | segmentation F1 |" in done.stdout
 
 
 def test_the_default_is_the_fine_tuned_model_at_the_short_budget() -> None:
@@ -43,3 +54,39 @@ def test_published_scores_are_read_from_the_shared_task_results() -> None:
     assert not any(language == "arp" and track == 2 and level == "word" and found.score < 85
                    for (language, track, level), found in best.items())
     assert comparison_table([], best).startswith("| lang | track |")
+
+
+@pytest.fixture
+def measured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Measured costs of two tasks: an epoch of Tsez in 60 CPU seconds after 30 around the loop;
+    of Gitksan (31 sentences) in one second after 10."""
+    table = {"models": {"neural-pretrained": {
+        "ddo-track1": {"epochs": 1.0, "loop_cpu_seconds": 60.0, "train_cpu_seconds": 90.0, "train_sentences": 3558},
+        "git-track1": {"epochs": 1.0, "loop_cpu_seconds": 1.0, "train_cpu_seconds": 11.0, "train_sentences": 31}}}}
+    path = tmp_path / "epochs.json"
+    path.write_text(json.dumps(table), encoding="utf-8")
+    monkeypatch.setattr(sharedtask, "MEASURED_EPOCHS", path)
+    return path
+
+
+def test_a_task_trains_for_the_epochs_its_budget_affords_at_the_measured_costs(measured: Path) -> None:
+    assert TrainingLength(3).epochs("neural-pretrained", "ddo", 1) == 2.5  # (180 - 30) / 60
+    assert TrainingLength(10).epochs("neural-pretrained", "ddo", 1) == 9.5
+    assert TrainingLength(3).epochs("neural-pretrained", "git", 1) == 170
+    assert TrainingLength(10).epochs("neural-pretrained", "git", 1) == 300  # a small language's cap
+    assert TrainingLength(0.1).epochs("neural-pretrained", "ddo", 1) == sharedtask.MIN_EPOCHS  # less than the overhead
+    assert TrainingLength(3, wall_clock=True).epochs("neural-pretrained", "ddo", 1) is None
+    assert TrainingLength(3).epochs("neural", "ddo", 1) is None  # not measured: the clock decides
+    assert TrainingLength(3, fixed_epochs=1.0).epochs("neural", "ddo", 1) == 1.0
+    assert TrainingLength(3).describe("neural", "ddo", 1) == "3 min of wall time"
+    assert TrainingLength(3).describe("neural-pretrained", "ddo", 1).startswith("2.5 epochs")
+
+
+def test_training_for_fixed_epochs_gives_the_same_model_twice(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "train.txt").write_text(TRAIN, encoding="utf-8")
+    records = list(read_sigmorphon(tmp_path / "train.txt")) * 5  # two batches of 8 an epoch
+    trained = [neural_trainer(None, hidden=16, epochs=2.5)(records, [], "ddo") for _ in range(2)]
+    assert trained[0].info["budget"]["epochs"] == 2.5  # two epochs and the first batch of the third
+    first, second = (glosser.network.state_dict() for glosser in trained)
+    assert all((first[name] == second[name]).all() for name in first)

@@ -89,7 +89,7 @@ def corpus_build(
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable)")] = None,
     normalise: Annotated[bool, typer.Option("--normalise/--no-normalise", help="Map gloss labels to UniMorph-style labels (originals kept)")] = False,
-    labels: Annotated[str, typer.Option("--labels", help="Version of the gloss-label table")] = "v1",
+    labels: Annotated[str, typer.Option("--labels", help="Version of the gloss-label table (v1: shared labels only; v2 adds IMTVault's and APiCS's own tables)")] = "v2",
 ) -> None:
     """Compile every IGT source into one deduplicated, leak-free Parquet corpus."""
     _build_corpus(out_dir, data_dir, source, labels if normalise else None)
@@ -110,7 +110,13 @@ def _build_corpus(out_dir: Path, data_dir: Path | None, sources: list[str] | Non
     out.print(f"  removed {sum(report.duplicates_removed.values()):,} exact duplicates and "
               f"{leaks:,} training examples that repeat a SIGMORPHON dev/test sentence")
     if report.skipped:
-        out.print(f"  skipped {len(report.skipped)} invalid source record(s) (listed in manifest.json)")
+        out.print(f"  left out {len(report.skipped):,} source record(s) that are not usable IGT (each listed in "
+                  f"manifest.json), by reason:")
+        for reason, count in report.skipped_by_reason.most_common():
+            out.print(f"    {count:>7,}  {reason}", markup=False, highlight=False)
+    if report.undetermined:
+        out.print(f"  {sum(report.undetermined.values()):,} example(s) whose language could not be decided are "
+                  f"pretraining data as 'und' (manifest.json: undetermined_languages)")
     for note in report.notes:
         out.print(f"  note: {note}")
 
@@ -121,8 +127,11 @@ def corpus_stats_command(
     top: Annotated[int, typer.Option(help="How many gloss labels and languages to list")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
 ) -> None:
-    """Examples per source, split and language; segmented share; frequent gloss labels."""
+    """Examples per source (next to GlossLM's), split and language; segmented share; frequent gloss labels."""
+    import dataclasses
+
     from .corpus import corpus_stats
+    from .corpus.stats import GLOSSLM_EXAMPLES, SourceComparison
 
     stats = corpus_stats(corpus_dir, top=top)
     manifest = stats.manifest
@@ -135,6 +144,7 @@ def corpus_stats_command(
             "top_glosses": stats.top_glosses, "top_grammatical_labels": stats.top_grammatical,
             "sentences_read": manifest.get("sentences_read"), "leaks_removed": manifest.get("leaks_removed"),
             "duplicates_removed": manifest.get("duplicates_removed"),
+            "next_to_glosslm": [dataclasses.asdict(row) for row in stats.next_to_glosslm()],
         })
         return
     sources = Table(title="Source records read and examples written")
@@ -148,6 +158,12 @@ def corpus_stats_command(
         shown = f"{count + skipped:,}" + (f" ({skipped} invalid)" if skipped else "")
         sources.add_row(name, shown, *(f"{stats.examples_by_source_split.get((name, s), 0):,}" for s in splits))
     out.print(sources)
+    compared = Table(title=f"Sources next to GlossLM (Ginn et al. 2024, Table 1; {GLOSSLM_EXAMPLES:,} examples in all)")
+    for column in SourceComparison.COLUMNS:
+        compared.add_column(column, justify="left" if column == "source" else "right")
+    for row in stats.next_to_glosslm():
+        compared.add_row(*row.cells())
+    out.print(compared)
     out.print(f"languages: {stats.languages:,}   segmented share: {100 * stats.segmented_share:.1f}%   "
               f"examples: {sum(stats.examples_by_split.values()):,}")
     removed = manifest.get("leaks_removed", {})
@@ -400,7 +416,8 @@ def finetune(
 
     Neural models, or with --backend seq2seq any ByT5/T5 glosser (e.g.
     lecslab/glosslm), fully or (--lora) through a small adapter. Run under
-    torchrun / accelerate launch, seq2seq training uses every process.
+    torchrun (torchrun --nproc_per_node N -m autogloss finetune ...), training
+    uses every process.
     """
     from .models.loading import load_model
 
@@ -464,13 +481,16 @@ def pretrain(
     dtype: Annotated[Dtype, typer.Option("--dtype", help="Weights file precision: float32, or float16 for a file half the size")] = Dtype.FLOAT32,
     backend: Annotated[Network, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = Network.NEURAL,
     model_dir: Annotated[Optional[str], typer.Option("--model", help="seq2seq: continue from this ByT5/T5 directory or hub id (default: a new T5 of d_model --hidden)")] = None,
+    shared_task_segmentation: Annotated[bool, typer.Option("--with-shared-task-segmentation/--without-shared-task-segmentation", help="--without: leave out the segmented rows of the SIGMORPHON 2023 languages (their plain rows stay), for a model whose fine-tuned track 1 models never saw a shared-task segmentation (GlossLM's exclude_st_seg)")] = True,
     restart: RestartOption = False,
 ) -> None:
     """Train one multilingual model on the whole corpus (train and pretrain splits, both settings).
 
     Model selection uses sentences held out of the train split, so the
     shared-task dev and test sentences stay unseen. Interrupted, the same
-    command resumes from the last checkpoint (saved every 10 minutes).
+    command resumes from the last checkpoint (saved every 10 minutes). Run
+    under torchrun (torchrun --nproc_per_node N -m autogloss pretrain ...),
+    training uses every process.
     """
     with progress_bar("reading corpus"):
         corpus = read_pretraining_corpus(corpus_dir)
@@ -479,6 +499,7 @@ def pretrain(
         glosser = pretrain_model(corpus, out_dir, backend, schedule, validation_size=validation_size, hidden=hidden,
                                  max_labels=max_labels, max_forms=max_forms, dtype=dtype, base=model_dir,
                                  command=" ".join(["autogloss", "pretrain", *sys.argv[2:]]), restart=restart,
+                                 shared_task_segmentation=shared_task_segmentation,
                                  progress=progress, budget=Budget.for_command(max_minutes, _started))
     _print_trained(glosser, out_dir)
 
@@ -501,6 +522,7 @@ def gloss(
     elan_tiers: ElanTiersOption = None,
     encoding: EncodingOption = None,
     lexicon: Annotated[bool, typer.Option("--lexicon/--no-lexicon", help="neural: gloss stems unseen in training with the translation word that recurs with them across the input (on by default)")] = True,
+    write_segmentation: Annotated[bool, typer.Option("--write-segmentation", help="Plain input: also write the morphemes the model cut each word into as \\m lines in shared-task output, which cannot mark them as predicted (JSON lines always has them, marked segmentation_predicted)")] = False,
 ) -> None:
     """Gloss a file with a trained model, streaming, in batches.
 
@@ -526,7 +548,8 @@ def gloss(
                                                                  soft_wrap=True),
                                   overwrite_guesses=overwrite_guesses, segmented=segmented,
                                   toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, encoding=encoding,
-                                  skip_invalid=skip_invalid, language=language, overwrite_glosses=overwrite_glosses)
+                                  skip_invalid=skip_invalid, language=language, overwrite_glosses=overwrite_glosses,
+                                  write_segmentation=write_segmentation)
         for done in folder.glossed:
             _report_skipped(done.result.skipped)
             if done.result.warning:
@@ -540,7 +563,7 @@ def gloss(
                             overwrite_guesses=overwrite_guesses, segmented=segmented,
                             toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, encoding=encoding,
                             skip_invalid=skip_invalid, progress=shown.advance, language=language,
-                            overwrite_glosses=overwrite_glosses)
+                            overwrite_glosses=overwrite_glosses, write_segmentation=write_segmentation)
     _report_skipped(result.skipped)
     if result.warning:
         err.print(result.warning, markup=False, highlight=False, soft_wrap=True)
@@ -576,25 +599,26 @@ def pipeline(
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="Only these shared-task languages (repeatable)")] = None,
     model: Annotated[PipelineModel, typer.Option("--model", help="neural-pretrained: the packaged model fine-tuned per task; neural: from scratch; majority: the baseline")] = PipelineModel.NEURAL_PRETRAINED,
-    max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training time per language and track")] = PIPELINE_MINUTES,
+    max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training per language and track: the epochs this many minutes gave on the reference machine (reproducible scores)")] = PIPELINE_MINUTES,
     full: Annotated[bool, typer.Option("--full", help=f"The benchmark's budget: {BENCHMARK_MINUTES:g} minutes per task")] = False,
+    wall_clock: Annotated[bool, typer.Option("--wall-clock", help="Train each task for --max-minutes of wall time here instead (scores depend on the machine and its load)")] = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Tasks at a time, each in its own process on one thread")] = 2,
 ) -> None:
     """Build the corpus, then train, score (dev) and run (test) a glosser on every shared-task language and track.
 
     By default the packaged multilingual model is fine-tuned on each task for
-    3 minutes, two tasks at a time (about 30 minutes on 2 cores for all 14).
+    the epochs 3 minutes gave it on the reference machine, two tasks at a time.
     """
     from .datapath import find_data_dir
     from .corpus.sources import SHARED_TASK_LANGUAGES
-    from .sharedtask import comparison_table, published_best, results_table, run_pipeline
+    from .sharedtask import TrainingLength, comparison_table, published_best, results_table, run_pipeline
 
     _build_corpus(out_dir / "corpus", data_dir)
     found = find_data_dir(data_dir)
     minutes = BENCHMARK_MINUTES if full else max_minutes
     languages = language or SHARED_TASK_LANGUAGES
     with progress_bar(f"{model}: tasks", total=len(languages) * 2) as progress:
-        results = run_pipeline(found, out_dir, model, minutes, languages, jobs=jobs,
+        results = run_pipeline(found, out_dir, model, TrainingLength(minutes, wall_clock), languages, jobs=jobs,
                                progress=lambda done, total, task: progress.update(
                                    completed=done, total=total, description=f"{model}: {task} done"))
     out.print(results_table(results, model), markup=False, highlight=False)
@@ -668,7 +692,7 @@ def _message(error: Exception) -> str:
 def _end_distributed_run() -> None:
     """Under torchrun, training leaves a process group open; close it before exit."""
     if "torch.distributed" in sys.modules:  # nothing can be open if it was never imported
-        from .models.seq2seq.training import end_distributed_run
+        from .models.distributed import end_distributed_run
 
         end_distributed_run()
 

@@ -246,7 +246,8 @@ def _fill_sentence(document: InterlinearDocument, sentence: Sentence, result: Gl
 
 def _adopt_segmentation(sentence: Sentence, result: GlossedRecord) -> None:
     """Split unanalysed, unglossed words into the morphemes the model found,
-    one slot per gloss piece, so that each morpheme can be checked on its own."""
+    one slot per gloss piece, so that each morpheme can be checked on its own;
+    the words say the cut is predicted, and so do the records written of them."""
     if sentence.segmented or not result.record.segmentation:
         return
     segmented, gloss_words = words(result.record.segmentation), result.record.gloss_words
@@ -257,7 +258,7 @@ def _adopt_segmentation(sentence: Sentence, result: GlossedRecord) -> None:
         if (len(forms) > 1 and len(forms) == len(word_morphemes(gloss_word))
                 and all(slot.state is GlossState.EMPTY and not slot.locked for slot in word.slots)):
             word.slots = [GlossSlot(form) for form in forms]
-            word.segmented = True
+            word.segmented = word.segmentation_predicted = True
 
 
 def _predicted(sentence: Sentence, result: GlossedRecord | None, gloss_words: list[str], word_index: int,
@@ -333,7 +334,8 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
                input_format: str | None = None, output_format: str | None = None, overwrite_guesses: bool = False,
                segmented: str = "auto", toolbox_markers: str | None = None, elan_tiers: str | None = None,
                encoding: str | None = None, skip_invalid: bool = False, progress: Callable[[], None] | None = None,
-               language: str | None = None, overwrite_glosses: bool = False) -> GlossingResult:
+               language: str | None = None, overwrite_glosses: bool = False,
+               write_segmentation: bool = False) -> GlossingResult:
     """Gloss a file (``-``: standard input) into ``output`` (``-``: standard output).
 
     A document is filled and written back whole (in its own format, or the
@@ -351,6 +353,12 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
     ``?`` gaps filled (see :func:`fill_gaps`); ``overwrite_glosses`` glosses
     every record afresh. (A document's human-approved glosses are never
     replaced; ``overwrite_guesses`` replaces its machine guesses.)
+
+    For plain input a model also finds each word's morphemes (one per gloss
+    label): JSON lines keeps that segmentation, marked
+    ``segmentation_predicted``; shared-task text, which has no mark for a
+    guess, gets its ``\\m`` line only with ``write_segmentation`` (see
+    :func:`~autogloss.formats.write_records`).
     """
     known = language_from_code(language) if language else None
     document_format = document_format_of(input, input_format)
@@ -372,7 +380,7 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
     # shared-task text drops the gloss line of a record with gaps; glossed output keeps its ``?`` instead
     glossed = _gloss_keeping(records, glosser, segmented, check, overwrite_glosses, known,
                              partial=output_format == "jsonl")
-    write_records(_counted(glossed, result, progress), output, output_format)
+    write_records(_counted(glossed, result, progress), output, output_format, write_segmentation=write_segmentation)
     result.warning = check.warning()
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 #: The gloss a model gives a morpheme or word it has nothing for; never
@@ -167,6 +168,16 @@ class IGTRecord:
     #: sentence of a FLEx, Toolbox, ELAN or CLDF file glossed in part): those
     #: ``?`` are gaps, not labels. Not compared, like ``origin``.
     glosses_partial: bool = field(default=False, compare=False)
+    #: True when ``segmentation`` is a model's guess for a plain transcription
+    #: (where it cut each word for its glosses), not a person's analysis: it
+    #: is no input morpheme line (:attr:`segmented_form` leaves it out, so it
+    #: never trains a model), and it is written only where the format can
+    #: mark it as predicted, or when asked (see :func:`autogloss.formats.write_records`).
+    segmentation_predicted: bool = field(default=False, compare=False)
+    #: How the language was decided from what the source gave (``iso639-3
+    #: given``, ``glottocode mapped``, ..., ``und: <reason>``; see
+    #: :mod:`autogloss.corpus.languages`); provenance, not compared.
+    language_method: str | None = field(default=None, compare=False)
 
     # -- word and morpheme views ------------------------------------------
     @property
@@ -195,9 +206,9 @@ class IGTRecord:
 
     @property
     def segmented_form(self) -> str | None:
-        """The morpheme-segmented line: the segmentation tier, or the
-        transcription when that is itself segmented."""
-        if self.segmentation:
+        """The morpheme-segmented line: the segmentation tier (unless a model
+        predicted it), or the transcription when that is itself segmented."""
+        if self.segmentation and not self.segmentation_predicted:
             return self.segmentation
         return self.transcription if self.is_segmented else None
 
@@ -220,6 +231,20 @@ class GlossedRecord:
     record: IGTRecord
     confidences: list[list[float]]
     repairs: tuple[str, ...] = ()
+
+
+def aligned_morphemes(record: IGTRecord) -> Iterator[tuple[str, str]]:
+    """(morpheme, its gloss) for every morpheme of the record's segmented
+    line, in the words that line up with their glosses (as many words, and
+    in a word as many morphemes as gloss pieces: Leipzig rules 1 and 2);
+    nothing for a record without a segmented line."""
+    segmented, gloss_words = words(record.segmented_form), record.gloss_words
+    if len(segmented) != len(gloss_words):
+        return
+    for word, gloss in zip(segmented, gloss_words):
+        forms, glosses = word_morphemes(word), word_morphemes(gloss)
+        if len(forms) == len(glosses):
+            yield from zip(forms, glosses)
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,19 @@ from .fileio import atomic_write
 from .formats import write_records
 from .formats.sigmorphon import read_sigmorphon
 from .glossing import gloss_records
-from .metrics import Evaluation, evaluate_records
+from .metrics import Evaluation, evaluate_records, evaluate_segmentation
 from .models.base import Glosser
-from .records import IGTRecord
+from .records import GlossedRecord, IGTRecord
 
 TRACKS = (1, 2)
 #: Fine-tuning time per task of the main job (``autogloss pipeline``): 14 tasks, two at a time, in about 30 minutes.
 PIPELINE_MINUTES = 3.0
 #: The benchmark's time per task (``python -m bench.sigmorphon``; ``autogloss pipeline --full``).
 BENCHMARK_MINUTES = 10.0
+#: The epochs each task's neural training got from a wall-clock budget on the
+#: reference machine, measured once by ``python -m bench.epochs`` (see
+#: :class:`TrainingLength`): what makes the main job's scores reproducible.
+MEASURED_EPOCHS = Path(__file__).parent / "data" / "shared_task_epochs.json"
 VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: dev is only scored
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
 
@@ -58,13 +62,18 @@ def majority_trainer(train: list[IGTRecord], dev: list[IGTRecord], description: 
 
 
 MAX_EPOCHS = 200  # far more than 10 minutes allow on any shared-task language
+SMALL_DATA_EPOCHS = 300  # of a language too small to hold sentences out, in batches of 8
 SMALL_DATA_SENTENCES = 200  # below this, holding sentences out costs more than model selection gains
 
 
-def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = None,
-                   progress: Callable[[str], None] | None = None, seed: int = 0) -> Trainer:
-    """A trainer of the neural glosser within ``minutes`` per task: from
-    scratch, or fine-tuned from the pretrained model ``base``.
+def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | None = None,
+                   progress: Callable[[str], None] | None = None, seed: int = 0,
+                   epochs: float | None = None) -> Trainer:
+    """A trainer of the neural glosser within ``minutes`` per task of wall
+    time, or for exactly ``epochs`` epochs (a fraction ends within an epoch;
+    the same data, seed and thread count then give the same model on any
+    machine at any load): from scratch, or fine-tuned from the pretrained
+    model ``base``.
 
     The model is selected on a held-out tenth of the training data. Languages
     with fewer than :data:`SMALL_DATA_SENTENCES` sentences (Gitksan has 31)
@@ -75,22 +84,28 @@ def neural_trainer(minutes: float, hidden: int = 128, base: str | Path | None = 
     def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
         import tempfile
 
+        import torch
+
         from .models.neural import NeuralGlosser, train_glosser
         from .progress import Budget
         from .training import Schedule, Start, neural_settings
 
-        budget = Budget(60 * minutes)  # the task's whole training: loading, growing, training, tuning
-        # The time budget, not an epoch count, ends training: a cap of 60 epochs
-        # stopped nyb and ntu track 2 after 6-7 of their 10 minutes.
-        schedule = Schedule(epochs=MAX_EPOCHS, max_minutes=minutes, batch_size=32, patience=100, seed=seed)
+        timed = epochs is None
+        # the task's whole training: loading, growing, training, tuning
+        budget = Budget(60 * minutes if timed and minutes is not None else None)
+        # The time budget, not an epoch count, ends a timed run: a cap of 60
+        # epochs stopped nyb and ntu track 2 after 6-7 of their 10 minutes.
+        schedule = Schedule(epochs=MAX_EPOCHS if timed else epochs, max_minutes=minutes if timed else None,
+                            batch_size=32, patience=100, seed=seed)
         settings = neural_settings(schedule, Start.SCRATCH if base is None else Start.FINETUNE)
         if len(train) < SMALL_DATA_SENTENCES:
             fit_on, validation = train, []
-            settings.epochs, settings.batch_size = 300, 8
+            settings.epochs, settings.batch_size = (SMALL_DATA_EPOCHS if timed else epochs), 8
             description += " (all of it; too small to hold sentences out)"
         else:
             fit_on, validation = split_validation(train)
             description += " (90%; last 10% held out for model selection)"
+        torch.manual_seed(seed)  # the vocabulary rows grown below are drawn at random
         start = NeuralGlosser.from_pretrained(base) if base is not None else None
         if start is not None and len(train) >= SMALL_DATA_SENTENCES:
             # One language's own labels suffice (cut after training, no dev
@@ -154,6 +169,10 @@ class TaskData:
     dev_gold: list[IGTRecord]
     test_inputs: list[IGTRecord]
     train_note: str = ""
+    #: Track 1 only: the dev sentences with their gold ``\\m`` line (from the
+    #: track 2 dev file, the same sentences), against which the segmentation a
+    #: model finds for plain input is scored; empty when not available.
+    segmentation_gold: list[IGTRecord] = field(default_factory=list)
 
 
 def _strip_glosses(records: list[IGTRecord], track: int) -> list[IGTRecord]:
@@ -164,21 +183,25 @@ def _strip_glosses(records: list[IGTRecord], track: int) -> list[IGTRecord]:
 def load_task(data_dir: Path, iso: str, track: int) -> TaskData:
     """The training, dev and test data of one language and track."""
 
-    def read(split: str, covered: bool) -> list[IGTRecord]:
+    def read(split: str, covered: bool, track: int = track) -> list[IGTRecord]:
         path = shared_task_file(data_dir, iso, split, track, covered)
         return list(read_sigmorphon(path)) if path.exists() else []
 
     train, dev_gold = read("train", False), read("dev", False)
     test_inputs = read("test", True)
+    segmentation_gold = read("dev", False, track=2) if track == 1 else []
     note = ""
     if not train:
         cut = int(len(dev_gold) * DEV_TRAIN_FRACTION)
         train, dev_gold = dev_gold[:cut], dev_gold[cut:]
+        segmentation_gold = segmentation_gold[cut:]
         note = f"no gold train data: trained on dev sentences 1-{cut}, scored on the remaining {len(dev_gold)}"
         dev_inputs = _strip_glosses(dev_gold, track)
     else:
         dev_inputs = read("dev", True)
-    return TaskData(iso, track, train, dev_inputs, dev_gold, test_inputs, note)
+    if [r.transcription for r in segmentation_gold] != [r.transcription for r in dev_gold]:
+        segmentation_gold = []  # not the same sentences: nothing to score segmentation against
+    return TaskData(iso, track, train, dev_inputs, dev_gold, test_inputs, note, segmentation_gold)
 
 
 @dataclass
@@ -210,52 +233,145 @@ class TaskResult:
 
 def run_task(task: TaskData, trainer: Trainer, out_dir: Path, model_name: str) -> TaskResult:
     """Train, score on dev and write dev and test predictions for one task."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     description = f"SIGMORPHON 2023 {task.iso} track {task.track} training data"
     glosser = trainer(task.train, [], description)
-    train_seconds = time.perf_counter() - started
+    train_seconds, train_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     glosser.save_pretrained(out_dir / "models" / f"{model_name}-{task.iso}-track{task.track}")
-    return score_task(task, glosser, out_dir, train_seconds)
+    result = score_task(task, glosser, out_dir, train_seconds)
+    budget = getattr(glosser, "info", {}).get("budget")  # what a neural run did (epochs, minutes): its model card's
+    if budget:
+        result.extra["training"] = {**budget, "train_cpu_minutes": round(train_cpu_seconds / 60, 3)}
+    return result
 
 
 def score_task(task: TaskData, glosser: Glosser, out_dir: Path, train_seconds: float) -> TaskResult:
-    """Score a trained model on dev and write its dev and test predictions."""
+    """Score a trained model on dev (glosses; the calibration of its
+    confidences; in track 1 the segmentation it found) and write its dev and
+    test predictions."""
     started = time.perf_counter()
-    dev_predictions = [output.record for output in gloss_records(task.dev_inputs, glosser)]
+    dev_outputs = list(gloss_records(task.dev_inputs, glosser))
     gloss_seconds = time.perf_counter() - started
+    dev_predictions = [output.record for output in dev_outputs]
     predictions = out_dir / "predictions"
-    write_records(dev_predictions, predictions / f"{task.iso}-dev-track{task.track}.txt", "sigmorphon")
+    # dev files keep the segmentation found for plain input, as a \m line (python -m bench.segmentation re-scores it)
+    write_records(dev_predictions, predictions / f"{task.iso}-dev-track{task.track}.txt", "sigmorphon",
+                  write_segmentation=True)
     if task.test_inputs:
         write_records(gloss_records(task.test_inputs, glosser), predictions / f"{task.iso}-test-track{task.track}.txt",
                       "sigmorphon")
+    extra = {"calibration": dev_calibration(task, glosser, dev_outputs)}
+    segmentation = evaluate_segmentation(task.segmentation_gold, dev_predictions) if task.segmentation_gold else None
+    if segmentation is not None:
+        extra["segmentation"] = segmentation.to_json()
     return TaskResult(
         iso=task.iso, track=task.track, train_sentences=len(task.train), dev_sentences=len(task.dev_gold),
         official=evaluate_records(task.dev_gold, dev_predictions, "official"),
         glosslm=evaluate_records(task.dev_gold, dev_predictions, "glosslm"),
-        train_seconds=train_seconds, gloss_seconds=gloss_seconds, note=task.train_note,
+        train_seconds=train_seconds, gloss_seconds=gloss_seconds, note=task.train_note, extra=extra,
     )
 
 
-def pipeline_trainer(model: str, max_minutes: float, progress: Callable[[str], None] | None = None) -> Trainer:
-    """The trainer of a :class:`PipelineModel`: the majority baseline, the
-    neural glosser from scratch, or the packaged multilingual model
-    fine-tuned, each neural one within ``max_minutes`` per task."""
+def dev_calibration(task: TaskData, glosser: Glosser, dev_outputs: list[GlossedRecord]) -> dict:
+    """How well the confidences of ``dev_outputs`` (the task's dev inputs
+    glossed by ``glosser``) say how often a gloss is right: the reliability
+    (ECE, bins) as glossed, and, for a calibrated model, with its calibration
+    switched off (``uncalibrated``)."""
+    from .calibration import outcomes, reliability
+
+    found = reliability(*outcomes(task.dev_gold, dev_outputs)).to_json()
+    calibration = glosser.calibration
+    if calibration is not None and calibration.maps:
+        try:
+            glosser.calibration = None
+            raw = list(gloss_records(task.dev_inputs, glosser))
+        finally:
+            glosser.calibration = calibration
+        found["uncalibrated"] = reliability(*outcomes(task.dev_gold, raw)).to_json()
+    found["calibrated"] = bool(calibration is not None and calibration.maps)
+    return found
+
+
+@dataclass(frozen=True)
+class TrainingLength:
+    """How long each task's neural model trains in the pipeline.
+
+    By default for the epochs that ``minutes`` of one thread's CPU time give
+    the task at the costs measured once on the reference machine
+    (:data:`MEASURED_EPOCHS`, written by ``python -m bench.epochs``): CPU
+    seconds per epoch of the training loop (dev scoring included) and of the
+    work around it (loading, memory tuning, calibration, saving), which do
+    not grow with the epochs. The same code then gives the same scores on any
+    machine, at any load; only the time taken differs. ``wall_clock``: until
+    ``minutes`` of wall time have passed instead, so the epochs, and the
+    scores, depend on the machine and its load. ``fixed_epochs``: every task
+    that many (what the measurement runs).
+    """
+
+    minutes: float
+    wall_clock: bool = False
+    fixed_epochs: float | None = None
+
+    def epochs(self, model: str, iso: str, track: int) -> float | None:
+        """The epochs task ``iso``/``track`` of ``model`` trains for; None
+        when the clock decides (``wall_clock``, or no measurement of it)."""
+        if self.fixed_epochs is not None:
+            return self.fixed_epochs
+        if self.wall_clock:
+            return None
+        measured = measured_epochs().get(model, {}).get(f"{iso}-track{track}")
+        if measured is None:
+            return None
+        loop, overhead = measured["loop_cpu_seconds"], measured["train_cpu_seconds"] - measured["loop_cpu_seconds"]
+        per_epoch = loop / measured["epochs"]
+        affordable = max(60 * self.minutes - overhead, 0.0) / per_epoch
+        cap = SMALL_DATA_EPOCHS if measured["train_sentences"] < SMALL_DATA_SENTENCES else MAX_EPOCHS
+        return round(min(max(affordable, MIN_EPOCHS), cap), 2)
+
+    def describe(self, model: str, iso: str, track: int) -> str:
+        epochs = self.epochs(model, iso, track)
+        if epochs is None:
+            return f"{self.minutes:g} min of wall time"
+        if self.fixed_epochs is not None:
+            return f"{epochs:g} epochs"
+        return f"{epochs:g} epochs (what {self.minutes:g} min of one thread give on the reference machine)"
+
+
+#: The fewest epochs a measured length gives (a budget shorter than the work around the loop).
+MIN_EPOCHS = 0.05
+
+
+def measured_epochs() -> dict[str, dict[str, dict]]:
+    """The measured costs per model and task (``ddo-track1``): the epochs
+    measured, CPU seconds in their training loop and in the whole training,
+    the training sentences."""
+    if not MEASURED_EPOCHS.exists():
+        return {}
+    return json.loads(MEASURED_EPOCHS.read_text(encoding="utf-8"))["models"]
+
+
+def pipeline_trainer(model: str, length: TrainingLength, iso: str, track: int,
+                     progress: Callable[[str], None] | None = None) -> Trainer:
+    """The trainer of a :class:`PipelineModel` for one task: the majority
+    baseline, the neural glosser from scratch, or the packaged multilingual
+    model fine-tuned, each neural one for the task's :class:`TrainingLength`."""
     if model not in tuple(PipelineModel):
         raise AutoglossError(f"unknown model '{model}' (choose {', '.join(PipelineModel)})")
     if model == PipelineModel.MAJORITY:
         return majority_trainer
+    epochs = length.epochs(model, iso, track)
     if model == PipelineModel.NEURAL_PRETRAINED:
         from .models.loading import DEFAULT_MODEL_DIR
 
-        return neural_trainer(max_minutes, base=DEFAULT_MODEL_DIR, progress=progress)
-    return neural_trainer(max_minutes, progress=progress)
+        return neural_trainer(length.minutes, base=DEFAULT_MODEL_DIR, progress=progress, epochs=epochs)
+    return neural_trainer(length.minutes, progress=progress, epochs=epochs)
 
 
 #: Called as tasks finish: (tasks done, tasks in all, what just finished).
 TaskProgress = Callable[[int, int, str], None]
 
 
-def run_pipeline(data_dir: Path, out_dir: Path, model: str, max_minutes: float,
+def run_pipeline(data_dir: Path, out_dir: Path, model: str, length: TrainingLength,
                  languages: Iterable[str] = tuple(SHARED_TASK_LANGUAGES), tracks: Iterable[int] = TRACKS,
                  jobs: int = 1, progress: TaskProgress | None = None) -> list[TaskResult]:
     """Train, score on dev and predict test for every task of ``languages``
@@ -265,25 +381,18 @@ def run_pipeline(data_dir: Path, out_dir: Path, model: str, max_minutes: float,
     languages = _known_languages(languages)
     tasks = [(iso, track) for iso in languages for track in tracks]
     if jobs <= 1:
-        trainer = pipeline_trainer(model, max_minutes)
-        done = 0
-
-        def one(iso: str, track: int) -> TaskResult:
-            nonlocal done
-            result = run_task(load_task(data_dir, iso, track), trainer, out_dir, model)
-            done += 1
+        results = []
+        for iso, track in tasks:
+            results.append(_pipeline_task(data_dir, out_dir, model, length, iso, track))
             if progress:
-                progress(done, len(tasks), f"{iso} track {track}")
-            return result
-
-        results = [one(iso, track) for iso, track in tasks]
+                progress(len(results), len(tasks), f"{iso} track {track}")
     else:
-        results = _run_in_processes(data_dir, out_dir, model, max_minutes, tasks, jobs, progress)
+        results = _run_in_processes(data_dir, out_dir, model, length, tasks, jobs, progress)
     _write_results(results, out_dir, model)
     return results
 
 
-def _run_in_processes(data_dir: Path, out_dir: Path, model: str, max_minutes: float, tasks: list[tuple[str, int]],
+def _run_in_processes(data_dir: Path, out_dir: Path, model: str, length: TrainingLength, tasks: list[tuple[str, int]],
                       jobs: int, progress: TaskProgress | None) -> list[TaskResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -293,7 +402,7 @@ def _run_in_processes(data_dir: Path, out_dir: Path, model: str, max_minutes: fl
     results: dict[tuple[str, int], TaskResult] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_one_thread) as pool:
-        futures = {pool.submit(_task_in_process, data_dir, out_dir, model, max_minutes, iso, track): (iso, track)
+        futures = {pool.submit(_pipeline_task, data_dir, out_dir, model, length, iso, track): (iso, track)
                    for iso, track in order}
         for future in as_completed(futures):
             iso, track = futures[future]
@@ -309,9 +418,12 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _task_in_process(data_dir: Path, out_dir: Path, model: str, max_minutes: float, iso: str,
-                     track: int) -> TaskResult:
-    return run_task(load_task(data_dir, iso, track), pipeline_trainer(model, max_minutes), out_dir, model)
+def _pipeline_task(data_dir: Path, out_dir: Path, model: str, length: TrainingLength, iso: str,
+                   track: int) -> TaskResult:
+    result = run_task(load_task(data_dir, iso, track), pipeline_trainer(model, length, iso, track), out_dir, model)
+    if model != PipelineModel.MAJORITY:
+        result.extra["length"] = length.describe(model, iso, track)
+    return result
 
 
 def _task_size(data_dir: Path, iso: str, track: int) -> int:
@@ -358,8 +470,8 @@ def results_table(results: list[TaskResult] | list[dict], model_name: str) -> st
         f"## {model_name}: SIGMORPHON 2023 dev scores",
         "",
         "| lang | track | train sents | dev sents | word acc | morph acc | word acc (glosslm) "
-        "| morph acc (glosslm) | chrF++ | word acc 95% CI | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| morph acc (glosslm) | chrF++ | word acc 95% CI | ECE | segmentation F1 | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         official, glosslm = r["official"], r["glosslm"]
@@ -367,12 +479,32 @@ def results_table(results: list[TaskResult] | list[dict], model_name: str) -> st
         lines.append(
             f"| {r['language']} | {r['track']} | {r['train_sentences']:,} | {r['dev_sentences']:,} "
             f"| {official['word_accuracy']:.2f} | {official['morpheme_accuracy']:.2f} | {glosslm['word_accuracy']:.2f} "
-            f"| {glosslm['morpheme_accuracy']:.2f} | {official['chrf_pp']:.2f} | {low:.1f}-{high:.1f} | {r['note']} |"
+            f"| {glosslm['morpheme_accuracy']:.2f} | {official['chrf_pp']:.2f} | {low:.1f}-{high:.1f} "
+            f"| {_ece_cell(r)} | {_segmentation_cell(r)} | {r['note']} |"
         )
     if rows:
         lines += ["", f"Scorer signature (official): `{rows[0]['official']['signature']}`",
                   f"Scorer signature (glosslm): `{rows[0]['glosslm']['signature']}`"]
+        if any("calibration" in r for r in rows):
+            lines.append("ECE: expected calibration error of the per-morpheme confidences on dev (10 equal-width "
+                         "bins, 0 is perfect; in brackets without the calibration fitted in training).")
+        if any("segmentation" in r for r in rows):
+            lines.append("Segmentation F1 (track 1): morpheme boundaries of the segmentation the model found for "
+                         "plain input, against the `\\m` line of the same dev sentences in track 2.")
     return "\n".join(lines) + "\n"
+
+
+def _ece_cell(row: dict) -> str:
+    found = row.get("calibration")
+    if not found or not found.get("morphemes"):
+        return "-"
+    raw = found.get("uncalibrated")
+    return f"{found['ece']:.3f}" + (f" ({raw['ece']:.3f})" if raw else "")
+
+
+def _segmentation_cell(row: dict) -> str:
+    found = row.get("segmentation")
+    return f"{found['boundary']['f1']:.1f}" if found else "-"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -314,6 +315,42 @@ def read_pretraining_corpus(corpus_dir: str | os.PathLike) -> PretrainingCorpus:
                              [r for r in read_corpus(corpus_dir, ["pretrain"]) if r.has_glosses])
 
 
+def without_shared_task_segmentation(corpus: PretrainingCorpus) -> tuple[PretrainingCorpus, str | None]:
+    """The corpus less every row of a SIGMORPHON 2023 language that a model
+    reads segmented (:func:`~autogloss.records.setting_of`), from any source,
+    and a line saying what was left out (None: nothing was).
+
+    A model pretrained on it never saw a shared-task sentence with its gold
+    morpheme boundaries, as track 1 (sentences and glosses only) requires of
+    the models fine-tuned from it; the plain rows of those languages and every
+    other row stay. GlossLM's ``exclude_st_seg`` did the same for the
+    shared-task source only; rows of these languages from other sources (ODIN)
+    go too, so no segmentation of them is seen at all.
+    """
+    from .corpus.sources import SHARED_TASK_LANGUAGES
+    from .records import SEGMENTED, setting_of
+
+    codes = {code for info in SHARED_TASK_LANGUAGES.values() for code in (info.iso639_3, info.glottocode)}
+    left_out: Counter = Counter()
+
+    def kept(records: list[IGTRecord]) -> list[IGTRecord]:
+        chosen = []
+        for record in records:
+            if setting_of(record) == SEGMENTED and {record.language.iso639_3, record.language.glottocode} & codes:
+                left_out[record.source or "unknown source"] += 1
+            else:
+                chosen.append(record)
+        return chosen
+
+    filtered = PretrainingCorpus(corpus.name, kept(corpus.train), kept(corpus.extra))
+    if not left_out:
+        return filtered, None
+    by_source = ", ".join(f"{count:,} {source}" for source, count in left_out.most_common())
+    return filtered, (f"{sum(left_out.values()):,} segmented rows of the SIGMORPHON 2023 languages "
+                      f"({', '.join(SHARED_TASK_LANGUAGES)}; {by_source}): no shared-task segmentation seen, "
+                      f"their plain rows kept (--without-shared-task-segmentation)")
+
+
 def pretraining_split(train: list[IGTRecord], validation_size: int) -> tuple[list[IGTRecord], list[IGTRecord]]:
     """The corpus train split cut into (sentences to train on, sentences held out).
 
@@ -336,9 +373,13 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
                    hidden: int = HIDDEN, max_labels: int = PRETRAINING_MAX_LABELS,
                    max_forms: int = PRETRAINING_MAX_FORMS, dtype: Dtype = Dtype.FLOAT32,
                    base: str | None = None, command: str | None = None, restart: bool = False,
+                   shared_task_segmentation: bool = True,
                    progress: Progress | None = None, budget: Budget | None = None) -> Glosser:
     """Train one multilingual model on a whole corpus (both splits, both settings)
     and save it to ``out_dir``; model selection is on :func:`pretraining_split`.
+    ``shared_task_segmentation`` False leaves out the segmented rows of the
+    shared-task languages (:func:`without_shared_task_segmentation`), for
+    track 1 models; the card and config say what was left out.
 
     The neural network keeps ``max_labels`` gloss labels and ``max_forms``
     forms, no memory of glosses (a form means different things in different
@@ -347,6 +388,9 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
     or continues from the model ``base``. Training never stops early.
     """
     network, dtype = Network(network), Dtype(dtype)
+    left_out = None
+    if not shared_task_segmentation:
+        corpus, left_out = without_shared_task_segmentation(corpus)
     fit_on, validation = pretraining_split(corpus.train, validation_size)
     training = fit_on + corpus.extra
     description = (f"autogloss corpus {corpus.name} (train and pretrain splits, "
@@ -356,6 +400,8 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
         from .models.loading import load_model
 
         start = load_model(base, "seq2seq") if base else None
+        if left_out:  # the seq2seq card shows what it was trained on, nothing else of the data
+            description = f"{description[:-1]}; left out: {left_out})"
         return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, base=start,
                               hidden=hidden, eval_steps=PRETRAINING_SEQ2SEQ_EVAL_STEPS, description=description,
                               progress=progress, restart=restart, budget=budget)
@@ -365,7 +411,7 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
     return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, hidden=hidden,
                           description=description, progress=progress, restart=restart, budget=budget,
                           neural_options={"max_labels": max_labels, "max_forms": max_forms, "dtype": dtype.torch_dtype,
-                                          "memory": False, "extra_info": made})
+                                          "memory": False, "extra_info": made, "left_out": left_out})
 
 
 def ensemble_models(model_dirs: Sequence[str | os.PathLike], out_dir: str | os.PathLike,

@@ -10,8 +10,10 @@ names from the file names)::
 
 Each sentence with a morpheme segmentation becomes two examples, as in the
 GlossLM corpus: one whose transcription is the segmented line
-(``is_segmented=True``) and one with the plain transcription
-(``is_segmented=False``).
+(``is_segmented=True``) and one with the plain transcription and no
+segmentation (``is_segmented=False``), which is what a model is given for
+plain text: a copy that kept the segmentation would be read, and counted, as
+segmented (:attr:`~autogloss.records.IGTRecord.segmented_form`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from ..errors import AutoglossError, FormatError
 from ..fileio import atomic_directory, atomic_write
 from ..progress import Progress, Reporter, task
 from ..records import IGTRecord, squash_space
+from .imtvault import TRANSLATION_CLEANING, SkippedRow
+from .languages import LANGUAGE_DECISION, UND, method_key
 from .sources import LOADERS, SHARED_TASK_LANGUAGES, SIGMORPHON, SOURCES
 
 EVALUATION_SPLITS = ("dev", "test")
@@ -53,15 +57,16 @@ def sentence_key(text: str | None) -> str:
 
 
 def examples(record: IGTRecord) -> Iterator[IGTRecord]:
-    """The corpus examples of one sentence: segmented and unsegmented when a
-    distinct segmentation exists, else the sentence alone."""
+    """The corpus examples of one sentence: segmented and plain (without the
+    segmentation: the text as a model glosses plain text) when a distinct
+    segmentation exists, else the sentence alone."""
     record = record.replace(
         transcription=squash(record.transcription), segmentation=squash(record.segmentation),
         glosses=squash(record.glosses), translation=squash(record.translation) or None,
     )
     if record.segmentation and record.segmentation != record.transcription:
         yield record.replace(id=f"{record.id}/seg", transcription=record.segmentation, is_segmented=True)
-        yield record.replace(id=f"{record.id}/unseg", is_segmented=False)
+        yield record.replace(id=f"{record.id}/unseg", segmentation=None, is_segmented=False)
     elif record.segmentation:
         # The "segmentation" repeats the transcription: whether the text is
         # segmented is unknown (mono-morphemic words, or no analysis given).
@@ -82,8 +87,16 @@ class BuildReport:
     rows_written: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     skipped_by_source: Counter = field(default_factory=Counter)
+    #: Rows left out because they are not IGT, by ``"source: reason"``.
+    skipped_by_reason: Counter = field(default_factory=Counter)
+    #: Sentences per source and way their language was decided (see corpus.languages).
+    languages_decided: dict[str, Counter] = field(default_factory=dict)
+    #: Sentences given the code ``und``, by ``"source: reason"``.
+    undetermined: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     normalised: str | None = None
+    #: ``{source: {licence: sentences}}``, for the dataset card
+    licenses: dict[str, Counter] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -96,9 +109,13 @@ class BuildReport:
             "leak_examples": self.leak_examples[:50],
             "rows_written": self.rows_written,
             "skipped_by_source": dict(self.skipped_by_source),
+            "skipped_by_reason": dict(self.skipped_by_reason.most_common()),
+            "languages_decided": {source: dict(methods.most_common()) for source, methods in self.languages_decided.items()},
+            "undetermined_languages": dict(self.undetermined.most_common()),
             "skipped_invalid": self.skipped,
             "notes": self.notes,
             "gloss_normalisation": self.normalised,
+            "licenses_by_source": {source: dict(counts) for source, counts in self.licenses.items()},
         }
 
 
@@ -124,6 +141,12 @@ def compile_examples(records: Iterable[IGTRecord], report: BuildReport) -> dict[
     sentences = list(records)
     for record in sentences:
         report.sentences_read[record.source] += 1
+        if record.language_method:
+            method = method_key(record.language_method)
+            report.languages_decided.setdefault(record.source, Counter())[method] += 1
+            if method == UND:
+                report.undetermined[f"{record.source}: {record.language_method.split(': ', 1)[-1]}"] += 1
+        report.licenses.setdefault(record.source, Counter())[record.license or "not stated by the source"] += 1
     evaluation_keys = _evaluation_keys(sentences)
     seen: set[tuple] = set()
     splits: dict[str, list[IGTRecord]] = {split: [] for split in SPLIT_ORDER}
@@ -132,9 +155,11 @@ def compile_examples(records: Iterable[IGTRecord], report: BuildReport) -> dict[
         if not sentence.has_glosses and sentence.split != "test":
             report.unglossed_dropped[sentence.source] += 1
             continue
+        # judged on the sentence, so both copies go when either of its lines is a dev or test sentence
+        leaks = _leaks(sentence, evaluation_keys)
         for example in examples(sentence):
             if example.split in TRAINING_SPLITS:
-                if _leaks(example, evaluation_keys):
+                if leaks:
                     report.leaks_removed[f"{example.source}/{example.split}"] += 1
                     if len(report.leak_examples) < 50:
                         report.leak_examples.append({"id": example.id, "transcription": example.transcription})
@@ -191,6 +216,9 @@ def build_corpus(
                 yield from LOADERS[name](data_dir, skipped, report.notes)
                 if len(skipped) > before:
                     report.skipped_by_source[name] += len(skipped) - before
+                    report.skipped_by_reason.update(
+                        f"{name}: {error.reason if isinstance(error, SkippedRow) else 'malformed record'}"
+                        for error in skipped[before:])
             shown.update(completed=len(sources))
 
     from ..formats.store import write_store  # (pyarrow loads only when a corpus is built or read)
@@ -223,7 +251,8 @@ def _say(progress: Progress | None, message: str) -> None:
 def dataset_card(report: BuildReport) -> str:
     languages = ", ".join(f"{info.folder} ({iso})" for iso, info in SHARED_TASK_LANGUAGES.items())
     rows = "\n".join(f"| {split} | {count:,} |" for split, count in report.rows_written.items())
-    read = "\n".join(f"| {source} | {count:,} |" for source, count in report.sentences_read.items())
+    read = "\n".join(f"| {source} | {count:,} | {_licenses(report.licenses.get(source, Counter()))} |"
+                     for source, count in report.sentences_read.items())
     return f"""---
 license: other
 task_categories: [text2text-generation]
@@ -233,21 +262,36 @@ tags: [interlinear-glossed-text, igt, morphology, low-resource]
 
 Compiled by `autogloss corpus build` (autogloss {__version__}) from public IGT sources:
 SIGMORPHON 2023 shared task ({languages}; splits kept as given), ODIN 2.1,
-Guarani stories and UraTyp (all in the `pretrain` split). Licences differ by
-source and are recorded per row in the `license` column; the shared-task data
-is non-commercial (CC BY-NC 4.0, Gitksan CC BY-NC-ND 4.0).
+Guarani stories, UraTyp, IMTVault and APiCS (all in the `pretrain` split). Licences differ by
+source (see the table below) and are recorded per row in the `license` column;
+the shared-task data is non-commercial (CC BY-NC 4.0, Gitksan CC BY-NC-ND 4.0).
 
 Sentences with a morpheme segmentation appear twice: segmented
-(`is_segmented=true`, the transcription is the segmented line) and unsegmented.
+(`is_segmented=true`, the transcription is the segmented line) and unsegmented
+(`is_segmented=false`, the plain transcription with an empty `segmentation`).
 Exact duplicates are removed from the training splits, and no SIGMORPHON dev or
 test sentence (compared without case, punctuation and spacing) is left in
 `train` or `pretrain`; see `manifest.json` for the counts.
 Gloss normalisation: {report.normalised or "none (original glosses)"}.
 
-## Sentences read per source
+IMTVault translations are cleaned of what the extraction from the books kept
+around them: {TRANSLATION_CLEANING}
+IMTVault and APiCS rows that are not IGT are left out, counted by reason in
+`manifest.json` (`skipped_by_reason`).
 
-| source | sentences |
-|---|---|
+## How languages were decided
+
+{LANGUAGE_DECISION} The `language_method` column says which way decided each
+row; the reasons for `und` are counted in `manifest.json` (`undetermined_languages`).
+
+| source | way decided | sentences |
+|---|---|---|
+{_decisions(report)}
+
+## Sources and their licences
+
+| source | sentences read | licence (sentences) |
+|---|---|---|
 {read}
 
 ## Examples per split
@@ -256,6 +300,16 @@ Gloss normalisation: {report.normalised or "none (original glosses)"}.
 |---|---|
 {rows}
 """
+
+
+def _decisions(report: BuildReport) -> str:
+    return "\n".join(f"| {source} | {method} | {count:,} |" for source, methods in report.languages_decided.items()
+                     for method, count in methods.most_common())
+
+
+def _licenses(counts: Counter) -> str:
+    """``CC BY-NC 4.0 (29,362); CC BY-NC-ND 4.0 (110)``: a source's licences, most sentences first."""
+    return "; ".join(f"{license} ({count:,})" for license, count in counts.most_common())
 
 
 def read_manifest(corpus_dir: str | os.PathLike) -> dict:

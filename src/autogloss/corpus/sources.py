@@ -16,6 +16,8 @@ from ..errors import FormatError
 from ..formats import read_records
 from ..formats.sigmorphon import read_sigmorphon
 from ..records import IGTRecord, Language
+from .apics import APICS, load_apics
+from .imtvault import IMTVAULT, load_imtvault
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ SIGMORPHON = "sigmorphon2023"
 ODIN = "odin"
 GUARANI = "guarani"
 URATYP = "uratyp"
-SOURCES = (SIGMORPHON, ODIN, GUARANI, URATYP)
+SOURCES = (SIGMORPHON, ODIN, GUARANI, URATYP, IMTVAULT, APICS)
 
 ODIN_LICENSE = "ODIN 2.1 terms (odin.linguistlist.org)"
 GUARANI_LICENSE = "Guarani Corpus terms (not stated in the source)"
@@ -143,4 +145,5 @@ def load_uratyp(data_dir: Path, skipped: list[FormatError], notes: list[str]) ->
         yield record.replace(id=f"{URATYP}/{record.id}")
 
 
-LOADERS = {SIGMORPHON: load_shared_task, ODIN: load_odin, GUARANI: load_guarani, URATYP: load_uratyp}
+LOADERS = {SIGMORPHON: load_shared_task, ODIN: load_odin, GUARANI: load_guarani, URATYP: load_uratyp,
+           IMTVAULT: load_imtvault, APICS: load_apics}

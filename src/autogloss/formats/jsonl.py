@@ -2,7 +2,9 @@
 
 Glossed output (a :class:`GlossedRecord`) adds ``confidence``: one list of
 per-morpheme confidences per word, and ``repairs`` when a generated gloss
-was aligned with the input.
+was aligned with the input. A segmentation a model predicted for plain
+input comes with ``"segmentation_predicted": true``, so that it is read back
+as a guess, never as a person's morpheme line (nor trained on).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def record_to_json(record: IGTRecord, confidences: list[list[float]] | None = No
         # glossed in part: each "?" morpheme stands for a gloss nobody gave yet,
         # and the record is never training data (read back as it was written)
         data["glosses_partial"] = True
+    if record.segmentation_predicted:
+        data["segmentation_predicted"] = True
     if confidences is not None:
         data["confidence"] = confidences
     return data
@@ -81,10 +85,14 @@ def _record(data: object, path: str, number: int) -> IGTRecord:
     partial = data.get("glosses_partial", False)
     if not isinstance(partial, bool):
         raise FormatError(path, number, "field 'glosses_partial' must be true or false")
+    predicted = data.get("segmentation_predicted", False)
+    if not isinstance(predicted, bool):
+        raise FormatError(path, number, "field 'segmentation_predicted' must be true or false")
     language = Language(_text_field(data, "language", path, number, "a string (the language's name)"),
                         _text_field(data, "iso639_3", path, number), _text_field(data, "glottocode", path, number))
     return IGTRecord(id=_record_id(data, path, number), language=language, is_segmented=is_segmented,
-                     glosses_partial=partial, origin=f"{path}:{number}", **values)
+                     glosses_partial=partial, segmentation_predicted=predicted and bool(values["segmentation"]),
+                     origin=f"{path}:{number}", **values)
 
 
 def parse_json_line(line: str, path: str, number: int) -> object:

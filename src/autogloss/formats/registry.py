@@ -12,6 +12,7 @@ every format here, so a format is added in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import shutil
@@ -62,6 +63,9 @@ class Format:
     write: Callable[[Iterable, str | os.PathLike], int] | None = None
     #: Whether the writer keeps what a :class:`GlossedRecord` adds (confidences, repairs).
     writes_glossed: bool = False
+    #: Whether the writer marks a segmentation a model predicted as predicted
+    #: (:attr:`IGTRecord.segmentation_predicted`); other formats write one only when asked.
+    marks_predicted_segmentation: bool = False
     #: Documents: their class (imported when first used).
     document: Callable[[], type[InterlinearDocument]] | None = None
     #: For a format that is both (CLDF): whether a path is the document, else a flat table.
@@ -195,7 +199,8 @@ FORMATS: dict[str, Format] = {entry.name: entry for entry in (
            download=Download(".zip", "application/zip", 3)),
     Format("parquet", suffixes=(".parquet",), read=_read_store, read_options=frozenset(), write=_write_store),
     Format("jsonl", suffixes=(".jsonl",), read=read_jsonl, read_options=_SKIPPING, write=write_jsonl,
-           writes_glossed=True, uploads=(".jsonl",), download=Download(".jsonl", "application/x-ndjson", 5)),
+           writes_glossed=True, marks_predicted_segmentation=True, uploads=(".jsonl",),
+           download=Download(".jsonl", "application/x-ndjson", 5)),
     Format("text", sniff=_is_plain_text, read=read_plain_text),
     Format("flextext", suffixes=(".flextext",), document=_flextext, uploads=(".flextext",),
            download=Download(".flextext", "application/xml", 0)),
@@ -418,11 +423,16 @@ def read_training_records(path: str | os.PathLike, format: str | None = None, *,
 
 # -- writing -------------------------------------------------------------------------------------
 def write_records(records: Iterable[IGTRecord | GlossedRecord], path: str | os.PathLike,
-                  format: str | None = None, **options) -> int:
+                  format: str | None = None, *, write_segmentation: bool = False, **options) -> int:
     """Write records atomically in any format; returns the count.
 
     Records may come glossed (:class:`GlossedRecord`): JSON lines keeps their
-    confidences (and repairs), other formats write the record. Flat formats
+    confidences (and repairs), other formats write the record. A
+    segmentation a model predicted for plain input
+    (:attr:`IGTRecord.segmentation_predicted`) goes only into a format that
+    marks it as predicted (JSON lines, ``segmentation_predicted``), or, with
+    ``write_segmentation``, into any (a shared-task ``\\m`` line cannot say it
+    is a guess, so it is not written unasked). Flat formats
     stream what they are given; a document is built from all the records,
     with ``options`` as its layout. For ``cldf`` the path names the directory
     that receives a CLDF dataset (``Generic-metadata.json``, ``examples.csv``,
@@ -435,6 +445,8 @@ def write_records(records: Iterable[IGTRecord | GlossedRecord], path: str | os.P
     entry = format_of(format)
     if entry.folder and is_stream(path):
         raise AutoglossError(f"{path}: a CLDF dataset is a directory, it cannot be written to a stream")
+    if not (write_segmentation or entry.marks_predicted_segmentation):
+        records = map(_without_predicted_segmentation, records)
     if not entry.writes_glossed:
         records = (item.record if isinstance(item, GlossedRecord) else item for item in records)
     if entry.write is not None:
@@ -446,6 +458,15 @@ def write_records(records: Iterable[IGTRecord | GlossedRecord], path: str | os.P
         path = Path(path).parent
     entry.document_class().from_records(records, **options).write(path)
     return len(records)
+
+
+def _without_predicted_segmentation(item: IGTRecord | GlossedRecord) -> IGTRecord | GlossedRecord:
+    """A record (glossed or not) without the segmentation a model predicted for it, if it has one."""
+    record = item.record if isinstance(item, GlossedRecord) else item
+    if not record.segmentation_predicted:
+        return item
+    plain = record.replace(segmentation=None, segmentation_predicted=False)
+    return dataclasses.replace(item, record=plain) if isinstance(item, GlossedRecord) else plain
 
 
 def convert_file(input: str | os.PathLike, output: str | os.PathLike, from_format: str | None = None,

@@ -33,6 +33,7 @@ SCHEMA = pa.schema([
     ("split", pa.string()),
     ("license", pa.string()),
     ("origin", pa.string()),
+    ("language_method", pa.string()),
 ])
 _BATCH_ROWS = 4096
 
@@ -55,6 +56,7 @@ def record_to_row(record: IGTRecord) -> dict:
         "split": record.split,
         "license": record.license,
         "origin": record.origin,
+        "language_method": record.language_method,
     }
 
 

@@ -164,6 +164,10 @@ class Word:
     #: A person's gloss of the word that does not line up with its morphemes
     #: (its slots are locked and empty): the record carries it as written.
     unaligned_gloss: str | None = None
+    #: True when the morphemes are a model's cut of an unanalysed word (see
+    #: ``adopts_predicted_segmentation``), not the source's: its record's
+    #: segmentation is marked as predicted.
+    segmentation_predicted: bool = False
 
     @property
     def segmented_form(self) -> str:
@@ -218,6 +222,7 @@ class Sentence:
             id=self.id,
             transcription=" ".join(one_token(word.form) for word in self.words),
             segmentation=" ".join(word.segmented_form for word in self.words) if self.segmented else None,
+            segmentation_predicted=any(word.segmentation_predicted for word in self.words),
             glosses=glosses,
             translation=self.translation,
             language=self.language or language or Language(),
@@ -347,7 +352,8 @@ class InterlinearDocument(ABC):
         copies = []
         for sentence in self.sentences:
             copied_words = [Word(w.form, [GlossSlot(s.form, s.gloss, s.state, s.locked, s.confidence)
-                                          for s in w.slots], w.segmented, unaligned_gloss=w.unaligned_gloss)
+                                          for s in w.slots], w.segmented, unaligned_gloss=w.unaligned_gloss,
+                                 segmentation_predicted=w.segmentation_predicted)
                             for w in sentence.words]
             copies.append(Sentence(sentence.id, copied_words, sentence.translation, accepted=sentence.accepted,
                                    language=sentence.language or self.language, origin=sentence.origin))

@@ -138,6 +138,8 @@ class TrainingData(Settings):
     base: str | None = None
     #: How the record was made when it was not counted during training (e.g. derived afterwards).
     note: str | None = None
+    #: Rows of the training data left out on purpose, what and how many (None: nothing was).
+    left_out: str | None = None
 
     ignore_unknown = True
 
@@ -198,6 +200,7 @@ def training_card_lines(data: TrainingData) -> str:
         f"- Dev files: {', '.join(data.dev_files) or 'none'}",
         f"- Languages (training sentences per setting): {data.describe()}"
         + (f" ({data.note})" if data.note else ""),
+        *([f"- Left out of the training data: {data.left_out}"] if data.left_out else []),
     ])
 
 
@@ -439,6 +442,7 @@ def _joined(record: IGTRecord, outputs: list[GlossedRecord]) -> GlossedRecord:
     if not record.segmentation and all(output.record.segmentation for output in outputs):
         # the model's own segmentation of an unsegmented sentence
         changes["segmentation"] = " ".join(word for output in outputs for word in output.record.segmentation_words)
+        changes["segmentation_predicted"] = any(output.record.segmentation_predicted for output in outputs)
     return GlossedRecord(record.replace(**changes), [c for output in outputs for c in output.confidences],
                          tuple(repair for output in outputs for repair in output.repairs))
 

@@ -2,9 +2,13 @@
 
 Segmented input (a morpheme segmentation is given): each morpheme gets the
 gloss it most often had. Unsegmented input: each word gets the whole word
-gloss it most often had, and its most frequent segmentation. Unseen
-morphemes and words get :data:`UNKNOWN_GLOSS`. It is the floor every model
-must beat, and needs nothing but the standard library.
+gloss it most often had, and its most frequent segmentation, or, where
+training had none (plain training text), a cut into one morpheme per label
+of its gloss where the labels' spellings learnt from the glosses put them
+(:class:`~autogloss.models.segmentation.Segmenter`); either is marked as
+predicted. Unseen morphemes and words get :data:`UNKNOWN_GLOSS`. It is the
+floor every model must beat, and needs nothing but the standard library
+(and numpy, to learn the spellings).
 """
 
 from __future__ import annotations
@@ -15,13 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..records import (UNKNOWN_GLOSS, GlossedRecord, IGTRecord, backoff_key, join_morphemes, split_keep_boundaries,
-                       word_morphemes, words)
+from ..records import (UNKNOWN_GLOSS, GlossedRecord, IGTRecord, aligned_morphemes, backoff_key, join_morphemes,
+                       split_keep_boundaries, word_morphemes, words)
 from .base import (Glosser, ModelConfig, TrainingData, card, confidence_line, read_json_part, source_files,
                    training_card_lines, write_json)
+from .segmentation import Segmenter
 
 TABLES_NAME = "majority_tables.json"
 Table = dict[str, tuple[str, float]]  # key -> (most frequent value, its relative frequency)
+#: The tables' key of the labels' learnt spellings (see :class:`Segmenter`).
+SPELLINGS = "spellings"
 
 
 @dataclass
@@ -62,10 +69,13 @@ def _settings_taught(record: IGTRecord) -> list[str]:
 class MajorityGlosser(Glosser):
     model_type = "majority"
 
-    def __init__(self, morphemes: Table, words: Table, segmentations: Table, trained_on: dict | None = None):
+    def __init__(self, morphemes: Table, words: Table, segmentations: Table, trained_on: dict | None = None,
+                 segmenter: Segmenter | None = None):
         self.morphemes = morphemes
         self.words = words
         self.segmentations = segmentations
+        #: How each label is spelt, for cutting a plain word no segmentation was seen of.
+        self.segmenter = segmenter or Segmenter()
         self.trained_on = trained_on or {}
         self.training = TrainingData()
 
@@ -83,12 +93,8 @@ class MajorityGlosser(Glosser):
             sentences += 1
             gloss_words = record.gloss_words
             segmented = words(record.segmented_form)
-            if len(segmented) == len(gloss_words):
-                for word, gloss in zip(segmented, gloss_words):
-                    parts, glosses = word_morphemes(word), word_morphemes(gloss)
-                    if len(parts) == len(glosses):
-                        for part, part_gloss in zip(parts, glosses):
-                            morpheme_counts[part][part_gloss] += 1
+            for part, part_gloss in aligned_morphemes(record):
+                morpheme_counts[part][part_gloss] += 1
             plain = record.transcription_words if not record.is_segmented else []
             if plain and len(plain) == len(gloss_words):
                 for index, (word, gloss) in enumerate(zip(plain, gloss_words)):
@@ -99,7 +105,7 @@ class MajorityGlosser(Glosser):
                                   files=source_files(records) or ([description] if description else []))
         trained_on = {"sentences": sentences, "description": description}
         model = cls(_majority(_with_backoff(morpheme_counts)), _majority(_with_backoff(word_counts)),
-                    _majority(_with_backoff(segmentation_counts)), trained_on)
+                    _majority(_with_backoff(segmentation_counts)), trained_on, Segmenter.train(records))
         model.training = data
         return model
 
@@ -116,12 +122,27 @@ class MajorityGlosser(Glosser):
     def tables(self) -> dict[str, Table]:
         return {"morphemes": self.morphemes, "words": self.words, "segmentations": self.segmentations}
 
+    def to_json(self) -> dict:
+        """What is saved of the model: its tables and its labels' spellings
+        (read back by :meth:`from_tables`)."""
+        return {**self.tables(), SPELLINGS: self.segmenter.to_json()}
+
     @classmethod
     def from_tables(cls, tables: dict, trained_on: dict | None = None) -> MajorityGlosser:
         def table(name: str) -> Table:
             return {key: (value[0], float(value[1])) for key, value in tables.get(name, {}).items()}
 
-        return cls(table("morphemes"), table("words"), table("segmentations"), trained_on)
+        return cls(table("morphemes"), table("words"), table("segmentations"), trained_on,
+                   Segmenter.from_json(tables.get(SPELLINGS, {})))
+
+    def segment(self, word: str, gloss_word: str) -> str:
+        """A plain word's morphemes for its gloss: its most frequent
+        segmentation in training if that has as many morphemes as the gloss,
+        else cut where the labels' spellings put the boundaries."""
+        known = self._lookup(self.segmentations, word)
+        if known is not None and len(word_morphemes(known[0])) == len(word_morphemes(gloss_word)):
+            return known[0]
+        return self.segmenter.segment(word, gloss_word)
 
     def _gloss_segmented(self, record: IGTRecord) -> GlossedRecord:
         gloss_words, confidences = [], []
@@ -136,11 +157,13 @@ class MajorityGlosser(Glosser):
         gloss_words, segmented, confidences = [], [], []
         for word in record.transcription_words:
             gloss, confidence = self._lookup(self.words, word) or (UNKNOWN_GLOSS, 0.0)
-            segmentation = self._lookup(self.segmentations, word)
-            segmented.append(segmentation[0] if segmentation else backoff_key(word) or word)
+            # a word left whole is written as the memory keys it (case-folded, no edge punctuation)
+            whole = len(word_morphemes(gloss)) == 1 and self._lookup(self.segmentations, word) is None
+            segmented.append(backoff_key(word) or word if whole else self.segment(word, gloss))
             gloss_words.append(gloss)
             confidences.append([confidence] * len(word_morphemes(gloss)))
-        output = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented))
+        output = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented),
+                                segmentation_predicted=True)
         return GlossedRecord(output, confidences)
 
     def _gloss_chunk(self, records: list[IGTRecord]) -> list[GlossedRecord]:
@@ -155,7 +178,7 @@ class MajorityGlosser(Glosser):
         return self.training
 
     def _save_files(self, staging: Path, **options) -> None:
-        write_json(staging / TABLES_NAME, self.tables(), indent=None)
+        write_json(staging / TABLES_NAME, self.to_json(), indent=None)
 
     def model_card(self) -> str:
         return card(["interlinear-glossed-text", "glossing", "baseline"], f"""# Majority-gloss baseline (autogloss {__version__})

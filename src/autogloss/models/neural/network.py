@@ -6,7 +6,8 @@
   contextualised by a morpheme-level BiLSTM, and classified.
 - Unsegmented input: a small attentive decoder emits each word's gloss
   labels one by one (then an end marker), reading the word's characters;
-  where it attends places the morpheme boundaries.
+  where it attends places the morpheme boundaries when the model has no
+  memory of one language's label spellings (see :mod:`autogloss.models.segmentation`).
 - Both heads score the same label set (shared output layer, so the two
   settings teach each other) plus "copy translation word j", so lexical
   glosses never seen in training are still reachable.
@@ -190,13 +191,6 @@ class GlossingNetwork(nn.Module):
         words = self.start_words(batch, needed, encoded)
         return greedy_words(words, self.config.max_word_labels, lambda step, previous: self.choose(words, step, previous),
                             lambda going, chosen: self.as_previous(chosen))
-
-    def attend_words(self, batch: Batch, chosen: torch.Tensor, teacher: torch.Tensor,
-                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        """Where the decoder looks (N, S, Lw) in each ``chosen`` (W,) bool word
-        while reading the given labels ``teacher`` (N, S) (see
-        :func:`word_teacher_inputs`): the morpheme boundaries of a known gloss."""
-        return self._teacher_forced(self.start_words(batch, chosen, encoded), teacher).attention
 
     def start_words(self, batch: Batch, needed: torch.Tensor | None = None,
                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> WordState:

@@ -4,6 +4,14 @@ A run saves a checkpoint (weights, optimiser, progress within the epoch,
 best state so far) after every epoch and every few minutes inside long
 epochs, atomically; started again with the same output directory it resumes
 from there. The best model by dev score is what is kept.
+
+Started by ``torchrun``, the loop runs in every process with
+:class:`~torch.nn.parallel.DistributedDataParallel` over gloo (the network
+trains on the CPU): each process takes its share of every epoch's batches
+(:func:`~autogloss.models.distributed.share_of`, the order fixed by seed and
+epoch, so a step of N processes trains on N batches); the first process alone
+scores dev, checkpoints, tunes the memory, calibrates and saves, and its
+decisions (stop, checkpoint, the epochs planned) are every process's.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from ...fileio import atomic_directory
 from ...metrics import evaluate_records
 from ...progress import Budget, Progress, clock, say, task
 from ...records import IGTRecord
+from .. import distributed
 from ..base import TrainingData, checkpoint_dir, source_files
 from .data import Example, collate
 from .glosser import NeuralGlosser
@@ -68,12 +77,15 @@ def batches(examples: list[Example], size: int, rng: random.Random) -> list[list
     return batched
 
 
-def batch_loss(glosser: NeuralGlosser, examples: list[Example]) -> torch.Tensor:
+def batch_loss(glosser: NeuralGlosser, examples: list[Example], network: torch.nn.Module | None = None) -> torch.Tensor:
+    """The loss of one batch, through ``network`` (default: the glosser's own;
+    in distributed training its :class:`DistributedDataParallel` wrapper)."""
+    network = network or glosser.network
     batch = collate(examples)
     if batch.mode == "segmented":
-        return segmented_loss(glosser.network(batch), batch)
+        return segmented_loss(network(batch), batch)
     teacher = word_teacher_inputs(batch, len(glosser.vocabs.labels))
-    return word_loss(glosser.network(batch, teacher), batch)
+    return word_loss(network(batch, teacher), batch)
 
 
 #: What the scores of an epoch line are: the network as it is during training,
@@ -166,7 +178,9 @@ class _Run:
         self.state = {"epoch": 0, "step": 0, "epoch_loss": 0.0, "epoch_steps": 0, "best_score": -1.0,
                       "best_epoch": 0, "history": [], "seconds": 0.0, "planned_epochs": float(settings.epochs)}
         self.best_network = None
+        self.parallel: torch.nn.Module | None = None  # the network's DistributedDataParallel wrapper under torchrun
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()  # CPU time: what a busy machine does not inflate
         self.last_saved = time.perf_counter()
 
     def resume(self) -> None:
@@ -190,8 +204,11 @@ class _Run:
         except (RuntimeError, ValueError, KeyError):  # a size mismatch
             raise stale from None
         self.best_network = saved.get("best_network")
+        # a run resumed in another number of processes goes on from the same share of its epoch
+        state["step"] = round(state["step"] * state.get("processes", 1) / distributed.world_size())
         self.state = state
         self.started = time.perf_counter() - self.state["seconds"]
+        self.cpu_started = time.process_time() - self.state.get("cpu_seconds", 0.0)
         self.budget.spent_before += self.state["seconds"]  # the budget spans the runs
         if self.progress:
             where = f" step {self.state['step']}" if self.state["step"] else ""
@@ -200,12 +217,22 @@ class _Run:
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
 
+    def cpu_elapsed(self) -> float:
+        return time.process_time() - self.cpu_started
+
     def save(self) -> None:
-        self.state["seconds"] = self.elapsed()
-        with self.budget.timed("save"):
-            _save_checkpoint(self.checkpoint, self.glosser, self.optimiser,
-                             {**self.state, "best_network": self.best_network})
+        """Write a checkpoint (the first process only: the others hold the same weights)."""
+        self.state["seconds"], self.state["cpu_seconds"] = self.elapsed(), self.cpu_elapsed()
+        self.state["processes"] = distributed.world_size()
+        if distributed.is_main_process():
+            with self.budget.timed("save"):
+                _save_checkpoint(self.checkpoint, self.glosser, self.optimiser,
+                                 {**self.state, "best_network": self.best_network})
         self.last_saved = time.perf_counter()
+
+    def share_state(self) -> None:
+        """The first process's state (its dev scores, the epochs it planned), in every process."""
+        self.state.update(distributed.first_process_value(self.state))
 
     def work_after(self) -> float:
         """Seconds the work after the loop will take, at the costs measured so
@@ -234,7 +261,7 @@ class _Run:
         for group in self.optimiser.param_groups:
             group["lr"] = self.settings.learning_rate * learning_rate_factor(min(progress_share, 1.0), self.settings)
         started = time.perf_counter()
-        loss = batch_loss(self.glosser, chunk)
+        loss = batch_loss(self.glosser, chunk) if self.parallel is None else batch_loss(self.glosser, chunk, self.parallel)
         self.optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.glosser.network.parameters(), self.settings.clip)
@@ -286,8 +313,12 @@ def fit(
     more sentences glossed and a save to follow within it, at their measured
     costs. ``progress`` gets a line per epoch and, if it is a
     :class:`~autogloss.progress.Reporter`, the batches done out of those planned.
+    Under torchrun every process calls it (see the module's notes); only the
+    first one's ``glosser`` ends with the best state.
     """
-    torch.manual_seed(settings.seed)
+    distributed.start()
+    torch.manual_seed(settings.seed + distributed.rank())  # dropout differs by process; weights start as the first's
+    progress = progress if distributed.is_main_process() else None
     if budget is None:
         budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
     examples = [e for e in glosser.encode(train, with_targets=True) if any(e.targets)]
@@ -297,14 +328,18 @@ def fit(
                                   weight_decay=settings.weight_decay)
     run = _Run(glosser, optimiser, Path(checkpoint), settings, progress, budget, sentences_after + len(dev))
     run.resume()
-    if budget.seconds is not None and run.sentences_after and "gloss" not in budget.costs:
+    if distributed.is_distributed():
+        # some parameters serve one setting only, so a step of some processes leaves them unused
+        run.parallel = torch.nn.parallel.DistributedDataParallel(glosser.network, find_unused_parameters=True)
+    main = distributed.is_main_process()
+    if main and budget.seconds is not None and run.sentences_after and "gloss" not in budget.costs:
         budget.measure("gloss", scoring_cost(glosser, dev or train))
     state = run.state
-    per_epoch = len(_epoch_batches(examples, settings, 0))
+    per_epoch = len(distributed.share_of(_epoch_batches(examples, settings, 0)))
     with task(progress, "training", state["planned_epochs"] * per_epoch) as shown:
-        while state["epoch"] < state["planned_epochs"] and not run.out_of_time():
+        while state["epoch"] < state["planned_epochs"] and not distributed.agree(run.out_of_time()):
             glosser.network.train()
-            epoch_batches = _epoch_batches(examples, settings, state["epoch"])
+            epoch_batches = distributed.share_of(_epoch_batches(examples, settings, state["epoch"]))
             shown.update(description=f"training epoch {state['epoch'] + 1}/{math.ceil(state['planned_epochs'])}",
                          total=state["planned_epochs"] * per_epoch)
             for index in range(state["step"], len(epoch_batches)):
@@ -313,18 +348,22 @@ def fit(
                 if state["epoch"] == 0 and index + 1 == min(200, len(epoch_batches) // 4):
                     # an early estimate, refined after the epoch
                     run.plan((index + 1) / len(epoch_batches), len(epoch_batches), len(dev))
+                    state["planned_epochs"] = distributed.first_process_value(state["planned_epochs"])
                     shown.update(total=state["planned_epochs"] * per_epoch,
                                  description=f"training epoch 1/{math.ceil(state['planned_epochs'])}")
-                if state["epoch"] + (index + 1) / len(epoch_batches) >= state["planned_epochs"] or run.out_of_time():
+                if distributed.agree(state["epoch"] + (index + 1) / len(epoch_batches) >= state["planned_epochs"]
+                                     or run.out_of_time()):
                     break
-                if time.perf_counter() - run.last_saved > 60 * settings.checkpoint_minutes:
+                if distributed.agree(time.perf_counter() - run.last_saved > 60 * settings.checkpoint_minutes):
                     run.save()
             share = state["step"] / len(epoch_batches)
             last = run.out_of_time() or state["epoch"] + share >= state["planned_epochs"]
-            record = run.end_epoch(dev, evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0,
-                                   share=share)
+            record = run.end_epoch(dev if main else [], share=share,
+                                   evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0)
             if record["epoch"] == 1:
                 run.plan(1.0, len(epoch_batches), len(dev))  # the first epoch's costs fix the schedule
+            run.share_state()  # the first process scored dev and planned: its state decides in every process
+            record = state["history"][-1]
             stalled = (dev and record["epoch"] - state["best_epoch"] >= settings.patience
                        and record["epoch"] >= settings.min_epochs)
             if share < 1.0 or stalled:
@@ -341,7 +380,8 @@ def fit(
         glosser.network.load_state_dict(run.best_network)
     glosser.network.eval()
     return {"epochs": state["history"][-1]["epoch"] if state["history"] else 0, "best_epoch": state["best_epoch"], "best_dev_score": state["best_score"],
-            "seconds": round(run.elapsed(), 1), "history": state["history"], "settings": asdict(settings)}
+            "seconds": round(run.elapsed(), 1), "cpu_seconds": round(run.cpu_elapsed(), 1),
+            "history": state["history"], "settings": asdict(settings)}
 
 
 def train_glosser(
@@ -363,6 +403,7 @@ def train_glosser(
     restart: bool = False,
     calibration: list[IGTRecord] | None = None,
     budget: Budget | None = None,
+    left_out: str | None = None,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -379,15 +420,24 @@ def train_glosser(
     training (see :meth:`Glosser.calibrate`); the memory then counts them too.
     ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
     time of the whole call: training stops early enough for the scoring,
-    calibration and saving after it to fit.
+    calibration and saving after it to fit. ``left_out`` says what the caller
+    left out of the training data on purpose (the config's ``training_data``
+    and the card record it). Under torchrun every process calls it and trains;
+    the first one scores, calibrates and saves while the others wait, and
+    only its glosser is the trained model.
     """
     if budget is None:
         budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
+    torch.manual_seed(settings.seed)  # a new network's weights, and the rows a base grows, come from the seed too
     model_dir = Path(model_dir)
     if not any(record.has_glosses for record in train):
         raise AutoglossError(f"{description or 'the training data'}: no glossed record to train on")
+    distributed.start()
+    progress = progress if distributed.is_main_process() else None
     if restart:
-        shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
+        if distributed.is_main_process():
+            shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
+        distributed.wait_for_every_process()  # no process resumes from what is being removed
     # Every person-given gloss label and character is in the vocabularies,
     # those only the calibration sentences have too; only ``train`` trains the network.
     known = train + (calibration or [])
@@ -412,6 +462,9 @@ def train_glosser(
     scorings = SCORINGS_AFTER_TRAINING if glosser.memory is not None else 1
     summary = fit(glosser, train, dev, checkpoint_dir(model_dir), settings, progress, budget,
                   sentences_after=scorings * len(dev) + len(calibration or []))
+    if not distributed.is_main_process():
+        distributed.wait_for_every_process()  # while the first process tunes, scores, calibrates and saves
+        return glosser
     if dev and glosser.memory is not None:
         say(progress, "choosing, on dev, where the memory of training glosses answers instead of the network")
     if dev:
@@ -440,11 +493,12 @@ def train_glosser(
         **({"dev_scores_are": FINAL_SCORES} if scores else {}),
         "history": summary["history"],
         "training_data": TrainingData.count(train, files=source_files(train) or ([description] if description else []),
-                                            dev_files=source_files(dev), base=None if base is None else base_name
-                                            ).to_dict(),
+                                            dev_files=source_files(dev), base=None if base is None else base_name,
+                                            left_out=left_out).to_dict(),
         "labels": len(glosser.vocabs.labels) - 2,
         "budget": {"epochs": summary["epochs"], "max_epochs": settings.epochs,
-                   "minutes": round(summary["seconds"] / 60, 2), "max_minutes": settings.max_minutes},
+                   "minutes": round(summary["seconds"] / 60, 2), "cpu_minutes": round(summary["cpu_seconds"] / 60, 2),
+                   "max_minutes": settings.max_minutes},
         **({"dev_data": f"{len(dev):,} sentences of {' + '.join(source_files(dev)) or 'the dev data given'}"}
            if dev else {}),
         **(extra_info or {}),
@@ -453,4 +507,5 @@ def train_glosser(
         with budget.timed("save"):
             glosser.save_pretrained(model_dir, dtype=dtype)
     shutil.rmtree(checkpoint_dir(model_dir), ignore_errors=True)
+    distributed.wait_for_every_process()
     return glosser

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from ...metrics import evaluate_records
 from ...progress import Budget, Progress, Task, clock, task
 from ...records import IGTRecord
 from ..base import checkpoint_dir
+from ..distributed import agree, is_main_process, wait_for_every_process, world_size
 from .glosser import GenerationSettings, Seq2SeqGlosser, new_t5, quiet_transformers
 from .prompt import align_glosses, build_prompt, build_target, prompt_input
 
@@ -78,42 +78,6 @@ class PromptDataset(torch.utils.data.Dataset):
         target = self.tokenizer(build_target(record), truncation=True, max_length=self.max_output_bytes)
         return {"input_ids": source["input_ids"], "attention_mask": source["attention_mask"],
                 "labels": target["input_ids"]}
-
-
-def _world_size() -> int:
-    """Processes started together by torchrun or accelerate launch (1 otherwise)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def _is_main_process() -> bool:
-    return not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0
-
-
-def _agree(decision: bool) -> bool:
-    """The first process's decision, in every process: decisions taken on
-    each process's own clock must not differ, or one process waits forever."""
-    if not torch.distributed.is_initialized():
-        return decision
-    flag = torch.tensor([1 if decision else 0], dtype=torch.int64)
-    if torch.distributed.get_backend() == "nccl":
-        flag = flag.cuda()
-    torch.distributed.broadcast(flag, src=0)
-    return bool(flag.item())
-
-
-def _wait_for_every_process() -> None:
-    if torch.distributed.is_initialized():
-        torch.distributed.barrier()
-
-
-def end_distributed_run() -> None:
-    """Close the process group the trainer opened. A process that exits with
-    it still open can abort in gloo's teardown ("terminate called without an
-    active exception") while the other process is still saving; call this
-    once, at the end of a program that trained under torchrun."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        _wait_for_every_process()
-        torch.distributed.destroy_process_group()
 
 
 CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, kept inside it
@@ -169,11 +133,11 @@ def _callback_classes():
             left = "" if self.budget.seconds is None else f", {clock(self.budget.left())} of the time budget left"
             self.shown.update(completed=state.global_step, description=f"training epoch {state.epoch or 0:.2f}{left}")
             out_of_time = not self.budget.loop_may_go_on(self.work_after(), self.budget.cost("step"))
-            if _agree(out_of_time):
+            if agree(out_of_time):
                 control.should_training_stop = True
                 control.should_evaluate = args.eval_strategy != "no"
                 control.should_save = True
-            elif _agree(time.perf_counter() - self.last_saved > 60 * self.checkpoint_minutes):
+            elif agree(time.perf_counter() - self.last_saved > 60 * self.checkpoint_minutes):
                 control.should_save = True
             return control
 
@@ -209,7 +173,7 @@ def last_complete_checkpoint(directory: Path) -> Path | None:
     found = sorted((p for p in directory.glob(f"{CHECKPOINT_PREFIX}*") if p.name[len(CHECKPOINT_PREFIX):].isdigit()),
                    key=lambda p: int(p.name[len(CHECKPOINT_PREFIX):]))
     complete = [p for p in found if (p / COMPLETE_MARKER).is_file()]
-    if _is_main_process():
+    if is_main_process():
         for path in found:
             if path not in complete:
                 shutil.rmtree(path, ignore_errors=True)
@@ -274,7 +238,7 @@ def _training_arguments(settings: Seq2SeqTrainingSettings, output_dir: Path, ste
         seed=settings.seed, data_seed=settings.seed,
         # gloo only where processes were started for it: naming a backend in a
         # single process makes accelerate expect a process group that is not there.
-        use_cpu=not on_gpu, ddp_backend="gloo" if not on_gpu and _world_size() > 1 else None,
+        use_cpu=not on_gpu, ddp_backend="gloo" if not on_gpu and world_size() > 1 else None,
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,  # every parameter that trains takes part in every step
         bf16=on_gpu and torch.cuda.is_bf16_supported(),
@@ -338,14 +302,14 @@ def train_seq2seq(
     limits = (glosser.settings.max_input_bytes, glosser.settings.max_output_bytes)
     train_data = PromptDataset(train, tokenizer, *limits)
     dev_data = PromptDataset(dev, tokenizer, *limits) if dev else None
-    world = _world_size()
+    world = world_size()
     steps_per_epoch = -(-len(train) // (settings.batch_size * settings.gradient_accumulation * world))
     max_generation = glosser.settings.max_new_tokens([prompt_input(r) for r in dev]) + 1 if dev else 64
     checkpoints = checkpoint_dir(model_dir)
     arguments = _training_arguments(settings, checkpoints, steps_per_epoch, bool(dev), max_generation)
     if restart:
         # every process starts afresh; only the first one, which writes the checkpoints, deletes them
-        if os.environ.get("RANK", "0") == "0":
+        if is_main_process():
             shutil.rmtree(checkpoints, ignore_errors=True)
         resume_from = None
     else:
@@ -366,7 +330,7 @@ def train_seq2seq(
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)  # progress goes through our own callback, not print()
-    if resume_from is not None and progress and _is_main_process():
+    if resume_from is not None and progress and is_main_process():
         progress(f"resuming from {resume_from.name}")
     try:
         trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
@@ -391,13 +355,13 @@ def train_seq2seq(
         "history": [entry for entry in state.log_history if "eval_chrf" in entry or "loss" in entry][-50:],
         **(extra_info or {}),
     })
-    if dev and _is_main_process():
+    if dev and is_main_process():
         glosser.info["dev_scores"] = dev_scores(glosser, dev)
-    if save and _is_main_process():
+    if save and is_main_process():
         glosser.save_pretrained(model_dir)
-    if _is_main_process():
+    if is_main_process():
         shutil.rmtree(checkpoints, ignore_errors=True)
-    _wait_for_every_process()  # no process returns before the model is saved
+    wait_for_every_process()  # no process returns before the model is saved
     return glosser
 
 
