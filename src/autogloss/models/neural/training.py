@@ -360,8 +360,11 @@ def fit(
             last = run.out_of_time() or state["epoch"] + share >= state["planned_epochs"]
             record = run.end_epoch(dev if main else [], share=share,
                                    evaluate=last or (state["epoch"] + 1) % settings.evaluate_every == 0)
-            if record["epoch"] == 1:
-                run.plan(1.0, len(epoch_batches), len(dev))  # the first epoch's costs fix the schedule
+            if share >= 1.0 and state["epoch"] < settings.decay_start * state["planned_epochs"]:
+                # The costs measured so far fit the schedule to the budget, again after every epoch until
+                # the learning rate starts to decay: a first epoch slowed by start-up or a busy machine
+                # would otherwise end a run minutes early.
+                run.plan(float(state["epoch"]), len(epoch_batches), len(dev))
             run.share_state()  # the first process scored dev and planned: its state decides in every process
             record = state["history"][-1]
             stalled = (dev and record["epoch"] - state["best_epoch"] >= settings.patience
