@@ -30,9 +30,10 @@ TRACKS = (1, 2)
 PIPELINE_MINUTES = 3.0
 #: The benchmark's time per task (``python -m bench.sigmorphon``; ``autogloss pipeline --full``).
 BENCHMARK_MINUTES = 10.0
-#: The epochs each task's neural training got from a wall-clock budget on the
-#: reference machine, measured once by ``python -m bench.epochs`` (see
-#: :class:`TrainingLength`): what makes the main job's scores reproducible.
+#: What an epoch of each task's neural training, and the work around it, cost
+#: in CPU seconds on the reference machine, measured once by ``python -m
+#: bench.epochs``; :class:`TrainingLength` turns a budget into fixed epochs
+#: with it, which makes the main job's scores reproducible.
 MEASURED_EPOCHS = Path(__file__).parent / "data" / "shared_task_epochs.json"
 VALIDATION_SHARE = 0.1  # of the training data, held out for model selection: dev is only scored
 DEV_TRAIN_FRACTION = 0.5  # share of dev used for training where no train file exists
