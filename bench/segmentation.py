@@ -4,8 +4,9 @@ Track 1 input has no segmentation, but the models find one (each word cut
 into one morpheme per gloss label, where the labels' spellings learnt from
 the training glosses put the boundaries: :mod:`autogloss.models.segmentation`).
 Track 1 gold has no ``\\m`` line either; the track 2 dev gold holds the same
-sentences with one, so it is the gold here. ``bench.sigmorphon`` puts these
-scores into its track 1 rows; this module also re-scores dev predictions
+sentences with one, so it is the gold here. Every shared-task run scores it in
+memory (:func:`autogloss.sharedtask.score_task`, the track 1 rows of the main
+job and of ``bench.sigmorphon``); this module re-scores dev predictions
 kept from a run (written with their ``\\m`` lines, ``write_segmentation``),
 or saved track 1 models, glossing the dev inputs itself::
 
@@ -33,24 +34,15 @@ from autogloss.sharedtask import load_task
 
 def track1_segmentation(data_dir: Path, iso: str, predictions: Path) -> dict | None:
     """The segmentation scores (JSON) of a track 1 dev prediction file, or
-    None when it has no ``\\m`` lines. The track 2 dev gold is cut as the
-    track 1 dev set is where a language has no training file (Arapaho)."""
-    gold = load_task(data_dir, iso, 2).dev_gold
+    None when it has no ``\\m`` lines, against the task's segmentation gold
+    (:attr:`autogloss.sharedtask.TaskData.segmentation_gold`: the track 2 dev
+    gold, cut as the track 1 dev set is)."""
+    gold = load_task(data_dir, iso, 1).segmentation_gold
     pred = list(read_sigmorphon(predictions))
-    if [record.transcription for record in gold] != [record.transcription for record in pred]:
+    if not gold or [record.transcription for record in gold] != [record.transcription for record in pred]:
         sys.exit(f"{predictions}: not the sentences of the {iso} track 2 dev gold in the same order")
     scores = evaluate_segmentation(gold, pred)
     return None if scores is None else scores.to_json()
-
-
-def add_segmentation(results: list, data_dir: Path, predictions: Path) -> None:
-    """Put the segmentation scores of each track 1 task result into its row
-    (``extra``), from the dev predictions the run wrote to ``predictions``."""
-    for result in results:
-        if result.track == 1:
-            scores = track1_segmentation(data_dir, result.iso, predictions / f"{result.iso}-dev-track1.txt")
-            if scores is not None:
-                result.extra["segmentation"] = scores
 
 
 def segmentation_table(rows: list[dict]) -> str:

@@ -45,7 +45,7 @@ from autogloss.sharedtask import (BENCHMARK_MINUTES, TRACKS, load_task, majority
                                   run_shared_task, score_task)
 
 from .machine import machine_description, today
-from .segmentation import add_segmentation, segmentation_table
+from .segmentation import segmentation_table
 
 MAIN_MODEL = "neural-pretrained"
 MODELS = ("majority", "neural", "neural-pretrained")
@@ -236,7 +236,6 @@ def run_model(model: str, args: argparse.Namespace) -> None:
     else:
         results = run_shared_task(data_dir, work, trainer_for(model, args.minutes, args.pretrained, args.seed), model,
                                   progress=print, **kwargs)
-    add_segmentation(results, data_dir, work / "predictions")
     if model != ENSEMBLE:
         add_calibration(results, model, data_dir, args.reuse_models or work / "models", args.out)
     elapsed = time.perf_counter() - started
