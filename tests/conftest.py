@@ -139,7 +139,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     broken pipes, blocked imports, several processes. Everything else uses
     ``cli`` (below), which is the same command without the seconds of start-up."""
     return subprocess.run([sys.executable, "-m", "autogloss", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+                          capture_output=True, text=True, cwd=cwd)
 
 
 class _PipeEnd(io.TextIOWrapper):

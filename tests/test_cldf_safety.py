@@ -11,7 +11,7 @@ from autogloss.formats import read_document, write_records
 from autogloss.interlinear.cldf import CldfDocument
 from autogloss.records import IGTRecord
 
-from conftest import run_cli
+from conftest import cli
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_space_separated_words_get_the_space_separator_suggested(dataset):
 
 def test_convert_of_a_dataset_without_separators_fails_in_one_line(dataset, tmp_path):
     _change(dataset, _without_separators)
-    done = run_cli("convert", dataset, tmp_path / "out.txt")
+    done = cli("convert", dataset, tmp_path / "out.txt")
     assert done.returncode == 1
     assert done.stderr.strip().startswith(f"error: {dataset}: ExampleTable column Analyzed_Word has no \"separator\"")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -94,6 +94,6 @@ def test_convert_of_a_dataset_without_separators_fails_in_one_line(dataset, tmp_
 
 
 def test_the_same_dataset_with_separators_converts(dataset, tmp_path):
-    done = run_cli("convert", dataset, tmp_path / "out.txt")
+    done = cli("convert", dataset, tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     assert "\\g big sea III-become-PST.UNW" in (tmp_path / "out.txt").read_text(encoding="utf-8")

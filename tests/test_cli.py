@@ -93,4 +93,4 @@ def test_pipeline_with_the_neural_model(tmp_path, mini_data):
 
 def test_version_and_help():
     assert run_cli("--version").stdout.startswith("autogloss ")
-    assert "corpus" in run_cli("--help").stdout
+    assert "corpus" in cli("--help").stdout

@@ -6,7 +6,7 @@ from autogloss.errors import AutoglossError
 from autogloss.metrics import evaluate_lines, evaluate_records, morpheme_tokens, strip_gloss_punctuation
 from autogloss.records import IGTRecord
 
-from conftest import run_cli
+from conftest import cli
 
 GOLD = ["dog-PL run-PST .", "1SG=see 3SG.F-ACC", "big sea", "man-ERG ,"]
 PRED = ["dog-PL run-PRS .",  # wrong tense; the punctuation token is right
@@ -87,20 +87,20 @@ def _write(path, glosses):
 def test_evaluate_command_prints_json_with_the_documented_keys(tmp_path):
     _write(tmp_path / "gold", GOLD)
     _write(tmp_path / "pred", PRED)
-    done = run_cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred", "--json", "--bootstrap", "50")
+    done = cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred", "--json", "--bootstrap", "50")
     assert done.returncode == 0, done.stderr
     scores = json.loads(done.stdout)
     assert {"word_accuracy", "morpheme_accuracy", "chrf_pp", "bleu"} <= scores.keys()
     assert scores["word_accuracy"] == pytest.approx(100 * 5 / 9)
     assert scores["signature"].startswith("scorer:official")
-    done = run_cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred", "--scorer", "glosslm", "--json")
+    done = cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred", "--scorer", "glosslm", "--json")
     assert json.loads(done.stdout)["word_accuracy"] == pytest.approx(100 * 4 / 7)
 
 
 def test_evaluate_command_rejects_files_of_different_length(tmp_path):
     _write(tmp_path / "gold", GOLD)
     _write(tmp_path / "pred", PRED[:2])
-    done = run_cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred")
+    done = cli("evaluate", "--gold", tmp_path / "gold", "--pred", tmp_path / "pred")
     assert done.returncode == 1
     assert "4 gold records but 2 predicted records" in done.stderr
     assert "Traceback" not in done.stderr

@@ -15,7 +15,7 @@ from autogloss import progress as progress_module
 from autogloss.progress import (Budget, LogReporter, Reporter, Task, clock, command_started, task, time_left,
                                 training_seconds_left)
 
-from conftest import DEV, TRAIN, cli, run_cli
+from conftest import DEV, TRAIN, cli
 
 TINY = {"hidden": 16, "char_dim": 8, "language_dim": 4, "form_dim": 8, "label_dim": 8, "translation_hidden": 8,
         "layers": 1, "dropout": 0.0}
@@ -165,8 +165,8 @@ def test_training_on_a_pipe_writes_plain_labelled_lines(tmp_path):
     pytest.importorskip("torch")
     (tmp_path / "train.txt").write_text(TRAIN, encoding="utf-8")
     (tmp_path / "dev.txt").write_text(DEV, encoding="utf-8")
-    done = run_cli("train", "--train", tmp_path / "train.txt", "--dev", tmp_path / "dev.txt", "--out", tmp_path / "m",
-                   "--epochs", "2", "--hidden", "16", "--max-minutes", "5")
+    done = cli("train", "--train", tmp_path / "train.txt", "--dev", tmp_path / "dev.txt", "--out", tmp_path / "m",
+               "--epochs", "2", "--hidden", "16", "--max-minutes", "5")
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert lines and all(line.strip() for line in lines)  # no blank lines

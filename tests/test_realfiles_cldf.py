@@ -21,7 +21,7 @@ from autogloss.interlinear.cldf import GUESS_COLUMN, CldfDocument, _validate
 from autogloss.interlinear.document import GlossState
 from autogloss.records import IGTRecord
 
-from conftest import run_cli
+from conftest import cli
 from test_realfiles import FAKE_GLOSS, FakeGlosser
 
 ROOT = Path(__file__).parent / "realfiles" / "cldf"
@@ -255,7 +255,7 @@ def test_a_metadata_json_is_found_without_a_format(tmp_path):
     assert len(read_document(dataset).sentences) == 8
     assert len(read_document(dataset / "metadata.json").sentences) == 8
     assert len(list(read_records(dataset / "metadata.json"))) == 8
-    done = run_cli("convert", dataset, tmp_path / "out.txt")
+    done = cli("convert", dataset, tmp_path / "out.txt")
     assert done.returncode == 0, done.stderr
     assert "\\g então lagarto matar-tnsPdist consumação" in (tmp_path / "out.txt").read_text(encoding="utf-8")
     # a JSON file that is not CLDF metadata (cldfbench's own metadata.json) is not taken for one

@@ -19,8 +19,10 @@ segmented (:attr:`~autogloss.records.IGTRecord.segmented_form`).
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import os
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -47,13 +49,18 @@ def squash(text: str | None) -> str | None:
     return squash_space(text) if text is not None else None
 
 
+@functools.cache
+def _punctuation_as_space() -> dict[int, str]:
+    """``str.translate`` table: every Unicode punctuation character (category P*) to a space."""
+    return {code: " " for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)).startswith("P")}
+
+
 def sentence_key(text: str | None) -> str:
     """What makes two sentences "the same" for leakage: Unicode NFC, case,
     punctuation and spacing ignored."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).casefold()
-    return squash_space("".join(" " if unicodedata.category(char).startswith("P") else char for char in text))
+    return squash_space(unicodedata.normalize("NFC", text).casefold().translate(_punctuation_as_space()))
 
 
 def examples(record: IGTRecord) -> Iterator[IGTRecord]:
