@@ -1,11 +1,13 @@
 """Calibrated confidence: ECE, the maps, and models that keep their calibration."""
 
 import json
+import random
 
 import numpy as np
 import pytest
 
-from autogloss.calibration import (BINS, Calibration, ConfidenceMap, expected_calibration_error,
+from autogloss.calibration import (BINS, CROSS_FIT_FOLDS, Calibration, ConfidenceMap, choose_map,
+                                   cross_fitted_calibration, expected_calibration_error, fit_calibration,
                                    fit_isotonic, fit_temperature, held_out_inputs, negative_log_likelihood, outcomes,
                                    reliability)
 from autogloss.errors import ModelError
@@ -139,10 +141,11 @@ def test_a_trained_model_keeps_its_calibration_when_saved_and_loaded(shared_data
     records = lezgi(shared_data_dir)
     model = train_model(records, [], tmp_path / "model", "majority")
     config = json.loads((tmp_path / "model" / "config.json").read_text(encoding="utf-8"))
-    assert set(config["calibration"]["maps"]) >= {"segmented"}
+    # segmented: relative frequencies already close to the share right (ECE 0.018), kept as they are
+    assert set(config["calibration"]["fitted"]) == {"segmented", "plain"} and "plain" in config["calibration"]["maps"]
     assert "calibrated on glossed sentences held out" in (tmp_path / "model" / "README.md").read_text()
     loaded = load_model(tmp_path / "model")
-    inputs = [record.replace(glosses="") for record in records[:50]]
+    inputs = [record.replace(glosses="", segmentation=None) for record in records[:50]]
     outputs = list(loaded.gloss_with_confidence(inputs))
     assert outputs == list(model.gloss_with_confidence(inputs))
     raw = MajorityGlosser.train(records)  # the same tables, uncalibrated: relative frequencies
@@ -183,8 +186,140 @@ def test_the_neural_trainer_calibrates_on_the_held_out_sentences(tmp_path):
     held = dev * 4  # enough morphemes for a map
     glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=2, batch_size=4),
                             network_options=TINY, calibration=held)
-    assert glosser.calibration is not None and "segmented" in glosser.calibration.maps
+    # fitted on the held-out sentences (all glossed right at ECE 0 here, so kept as computed)
+    assert glosser.calibration is not None and "segmented" in glosser.calibration.fitted
     loaded = load_model(tmp_path / "model")
     assert loaded.calibration.to_dict() == glosser.calibration.to_dict()
     inputs = [record.replace(glosses="") for record in dev]
     assert list(loaded.gloss_with_confidence(inputs)) == list(glosser.gloss_with_confidence(inputs))
+
+
+# -- small data: the identity safeguard and cross-fitted calibration ----------------------
+def lumped(sentences: int, per_sentence: int, seed: int):
+    """A calibrated model's lumped confidences (0.95, 0.7, 0.4, each right that
+    often) in sentences of ``per_sentence`` morphemes, and each one's sentence."""
+    rng = np.random.default_rng(seed)
+    truth = rng.choice([0.95, 0.7, 0.4], size=sentences * per_sentence, p=[0.6, 0.25, 0.15])
+    return truth, rng.uniform(size=truth.size) < truth, np.repeat(np.arange(sentences), per_sentence)
+
+
+def test_a_few_held_out_sentences_of_calibrated_confidences_mostly_keep_them():
+    fresh, fresh_right, _ = lumped(20_000, 1, seed=99)
+    kept, auto, always = 0, [], []
+    for seed in range(40):
+        confidences, right, sentences = lumped(8, 6, seed)
+        mapping = choose_map(confidences, right, sentences=sentences)
+        kept += mapping is None
+        auto.append(expected_calibration_error(fresh if mapping is None else mapping(fresh), fresh_right))
+        always.append(expected_calibration_error(fit_temperature(confidences, right)(fresh), fresh_right))
+    identity = expected_calibration_error(fresh, fresh_right)
+    # a temperature fitted on 48 morphemes every time makes fresh data of the same model worse; the
+    # cross-fitted choice keeps the confidences in most samples and costs a third as much
+    assert kept >= 25
+    assert np.mean(auto) - identity < 0.015 < np.mean(always) - identity
+
+
+def test_a_map_is_kept_only_when_other_sentences_show_it_helps():
+    overconfident = np.full(60, 0.99)
+    right = np.arange(60) % 10 < 7  # 70% right: a map brings 0.99 down to about 0.7
+    assert choose_map(overconfident, right, sentences=np.zeros(60, int)) is None  # one sentence: nothing to check on
+    found = choose_map(overconfident, right, sentences=np.arange(60) // 6)  # ten sentences of 6 morphemes
+    assert found is not None and found(np.array([0.99]))[0] == pytest.approx(0.7, abs=0.03)
+
+
+def test_a_setting_no_map_helps_is_recorded_and_left_as_computed():
+    gold = [IGTRecord(id="s1", transcription=" ".join("abcdefghij" * 4), glosses=" ".join(["x"] * 40))]
+    output = glossed(gold[0], " ".join(["x"] * 20 + ["y"] * 20), [[0.5]] * 40)
+    calibration = fit_calibration([gold[0].replace(glosses="")], gold, [output])
+    assert calibration.maps == {} and calibration.fitted["plain"]["method"] == "none"
+    assert calibration.apply(gold[0], output) == output
+    assert "plain: kept as computed" in calibration.describe()
+
+
+def ambiguous_language(sentences: int, seed: int) -> list[IGTRecord]:
+    """Sentences of a made-up language whose words mean one thing 70% of the
+    time and another 30%: a model of a few sentences that saw a word once is
+    sure of the gloss it saw, which is right far less often than that."""
+    rng = random.Random(seed)
+    forms = [f"w{index}" for index in range(40)]
+    records = []
+    for number in range(sentences):
+        chosen = rng.choices(forms, weights=[1 / (rank + 1) for rank in range(len(forms))], k=6)
+        glosses = [f"{form.upper()}{'A' if rng.random() < 0.7 else 'B'}" for form in chosen]
+        records.append(IGTRecord(id=f"{seed}-{number}", transcription=" ".join(chosen), glosses=" ".join(glosses)))
+    return records
+
+
+def test_cross_fitting_trains_each_auxiliary_model_without_the_sentences_it_glosses():
+    records = ambiguous_language(30, seed=0)
+    seen: list[set[str]] = []
+
+    def train(part: list[IGTRecord]) -> MajorityGlosser:
+        seen.append({record.id for record in part})
+        return MajorityGlosser.train(part)
+
+    calibration = cross_fitted_calibration(records, train)
+    assert len(seen) == CROSS_FIT_FOLDS and all(len(ids) == 20 for ids in seen)
+    left_out = [{record.id for record in records} - ids for ids in seen]
+    assert set().union(*left_out) == {record.id for record in records}  # each sentence glossed once, unseen
+    assert calibration.fitted["plain"]["morphemes"] == 6 * 30
+    assert "3 cross-fitted models" in calibration.fitted["plain"]["fitted_on"]
+
+
+def test_a_model_of_too_few_sentences_to_hold_out_is_calibrated_by_cross_fitting(tmp_path):
+    records = ambiguous_language(60, seed=1)
+    assert len(records) < CALIBRATION_MIN_SENTENCES
+    fresh = ambiguous_language(500, seed=2)
+    inputs = [record.replace(glosses="") for record in fresh]
+    model = train_model(records, [], tmp_path / "model", "majority")
+    assert "out-of-fold" in model.calibration.describe() and model.calibration.maps
+    before = outcomes(fresh, list(MajorityGlosser.train(records).gloss_with_confidence(inputs)))
+    after = outcomes(fresh, list(load_model(tmp_path / "model").gloss_with_confidence(inputs)))
+    assert np.array_equal(before[1], after[1])  # the same glosses, only the confidences change
+    assert expected_calibration_error(*before) > 0.07  # a word seen once is glossed with confidence 1.0
+    assert expected_calibration_error(*after) < expected_calibration_error(*before) / 1.5
+
+
+def test_the_neural_trainer_cross_fits_below_the_threshold_without_changing_the_model(tmp_path):
+    pytest.importorskip("torch")
+    from autogloss.models.neural import TrainingSettings, train_glosser
+
+    from test_neural import TINY
+
+    records = ambiguous_language(12, seed=3)
+    settings = TrainingSettings(epochs=1, batch_size=4)
+    plain = train_glosser(records, [], tmp_path / "plain", settings, network_options=TINY, save=False)
+    crossed = train_glosser(records, [], tmp_path / "crossed", settings, network_options=TINY, save=False,
+                            cross_fit=CROSS_FIT_FOLDS)
+    assert plain.calibration is None
+    assert "3 cross-fitted models" in crossed.calibration.fitted["plain"]["fitted_on"]
+    inputs = [record.replace(glosses="") for record in ambiguous_language(5, seed=4)]
+    assert [r.glosses for r in plain.gloss(inputs)] == [r.glosses for r in crossed.gloss(inputs)]
+    timed = train_glosser(records, [], tmp_path / "timed", TrainingSettings(epochs=1, batch_size=4, max_minutes=5),
+                          network_options=TINY, save=False, cross_fit=CROSS_FIT_FOLDS)
+    assert timed.calibration is None  # auxiliary models would not fit in a time budget
+
+
+def test_the_shared_task_trainer_holds_out_a_random_tenth_or_cross_fits(monkeypatch):
+    import autogloss.models.neural as neural
+    from autogloss.sharedtask import neural_trainer
+
+    calls = []
+
+    class Trained:
+        def remember(self, records):
+            pass
+
+    def record_call(train, dev, model_dir, settings, **options):
+        calls.append((train, dev, options))
+        return Trained()
+
+    monkeypatch.setattr(neural, "train_glosser", record_call)
+    records = ambiguous_language(300, seed=5)
+    neural_trainer(None, epochs=1.0)(records, [], "synthetic")
+    train, dev, options = calls[-1]
+    assert options["calibration"] == dev == calibration_split(records)[1] and dev != records[-len(dev):]
+    assert options["cross_fit"] == 0
+    neural_trainer(None, epochs=1.0)(records[:40], [], "synthetic")
+    train, dev, options = calls[-1]
+    assert train == records[:40] and dev == [] and options["cross_fit"] == CROSS_FIT_FOLDS

@@ -8,7 +8,8 @@ entry's Dice coefficient); a :class:`ConfidenceMap` fitted on glossed records
 the model never trained on turns it into one, separately for each setting
 (``segmented``: the morphemes are given; ``plain``: plain text).
 
-Two maps, chosen by held-out calibration error (:func:`choose_map`):
+Two maps, or none, chosen by calibration error on held-out sentences they
+were not fitted on (:func:`choose_map`):
 
 - **temperature**: one number ``T``; the log-odds of the reported confidence
   are divided by it (``sigmoid(logit(p) / T)``), ``T`` minimising the binary
@@ -17,8 +18,12 @@ Two maps, chosen by held-out calibration error (:func:`choose_map`):
   divides a network's logits; this is the same on the chosen label's odds,
   and so also applies to confidences that come from no network.)
 - **isotonic**: the non-decreasing step function of least squared error
-  (pool-adjacent-violators), interpolated between its steps; more flexible,
-  wanting more morphemes.
+  (pool-adjacent-violators), interpolated between its steps; more flexible:
+  it also straightens out lumps (a memorised gloss seen once reports 1.0).
+
+The held-out sentences are a random part of the training data; where there
+are too few to hold any out, the maps are fitted on the out-of-fold outputs
+of cross-fitted models (:func:`cross_fitted_calibration`).
 
 A morpheme is right when it equals the gold morpheme at the same position
 of the same word (the official scorer's comparison, ``[UNK]`` never right),
@@ -32,8 +37,10 @@ morphemes, of ``|accuracy - mean confidence|`` per bin.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -47,8 +54,6 @@ EPSILON = 1e-4
 #: Fewest held-out morphemes of a setting for which a map is fitted (fewer:
 #: that setting's confidences stay as the model reports them).
 MIN_MORPHEMES = 30
-#: Fewest held-out morphemes for which the isotonic map is considered at all.
-MIN_ISOTONIC_MORPHEMES = 400
 # -- right or wrong, per morpheme ---------------------------------------------------
 def _split_like(gloss: str, count: int) -> list[str]:
     """A gloss word's morphemes, split the way its ``count`` confidences were:
@@ -229,24 +234,33 @@ def fit_isotonic(confidences: np.ndarray, right: np.ndarray) -> ConfidenceMap:
 FITTERS = {"temperature": fit_temperature, "isotonic": fit_isotonic}
 
 
-def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto") -> ConfidenceMap:
-    """The map of ``method``; ``auto``: temperature, or isotonic where there
-    are :data:`MIN_ISOTONIC_MORPHEMES` or more and it has the lower
-    expected calibration error in two-fold cross-fitting (fitted on
-    alternate morphemes, scored on the others). A model's confidences are
-    often lumped (a memorised gloss seen every time reports 1.0, an unknown
-    one 0.0), which one temperature cannot straighten out."""
+def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto",
+               sentences: np.ndarray | None = None) -> ConfidenceMap | None:
+    """The map of ``method``; ``auto``: temperature or isotonic, whichever
+    has the lower expected calibration error in two-fold cross-fitting
+    (fitted on alternate sentences, ``sentences`` being each morpheme's
+    sentence number, or without it on alternate morphemes; scored on the
+    others), or None (keep the confidences as they are) unless that map
+    lowers the error on each half it was not fitted on, or where there are
+    not two halves: a small held-out sample, or one whose sentences differ
+    among themselves, should not make the confidences worse."""
     if method != "auto":
         return FITTERS[method](confidences, right)
-    if confidences.size < MIN_ISOTONIC_MORPHEMES:
-        return fit_temperature(confidences, right)
-    halves = [np.arange(confidences.size) % 2 == k for k in (0, 1)]
+    parity = (np.arange(confidences.size) if sentences is None else np.asarray(sentences)) % 2 == 0
+    if parity.all() or not parity.any():
+        return None
+    halves = (parity, ~parity)
 
-    def held_out_loss(fitter) -> float:
-        return sum(expected_calibration_error(fitter(confidences[fit], right[fit])(confidences[~fit]), right[~fit])
-                   for fit in halves)
+    def held_out_errors(fitter) -> np.ndarray:  # fitter None: the confidences as they are
+        return np.array([expected_calibration_error(confidences[~fit] if fitter is None
+                                                    else fitter(confidences[fit], right[fit])(confidences[~fit]),
+                                                    right[~fit])
+                         for fit in halves])
 
-    best = min(FITTERS, key=lambda name: held_out_loss(FITTERS[name]))
+    errors = {name: held_out_errors(fitter) for name, fitter in FITTERS.items()}
+    best = min(errors, key=lambda name: errors[name].sum())
+    if not np.all(errors[best] < held_out_errors(None)):
+        return None
     return FITTERS[best](confidences, right)
 
 
@@ -270,15 +284,21 @@ class Calibration:
 
     def describe(self) -> str:
         """One line for a model card."""
-        if not self.maps:
+        settings = list(self.fitted) + [setting for setting in self.maps if setting not in self.fitted]
+        if not settings:
             return "not calibrated"
         parts = []
-        for setting, mapping in self.maps.items():
+        for setting in settings:
             fitted = self.fitted.get(setting, {})
+            on = (f"on {fitted.get('morphemes', '?')} {fitted.get('fitted_on', 'held-out')} morphemes, "
+                  f"ECE {fitted.get('ece_before', float('nan')):.3f}")
+            mapping = self.maps.get(setting)
+            if mapping is None:
+                parts.append(f"{setting}: kept as computed (no map lowered the calibration error on sentences it "
+                             f"was not fitted on; {on})")
+                continue
             shown = f"T = {mapping.temperature:.2f}" if mapping.method == "temperature" else f"{len(mapping.xs)} steps"
-            parts.append(f"{setting}: {mapping.method} ({shown}) on {fitted.get('morphemes', '?')} held-out "
-                         f"morphemes, ECE {fitted.get('ece_before', float('nan')):.3f} -> "
-                         f"{fitted.get('ece_after', float('nan')):.3f}")
+            parts.append(f"{setting}: {mapping.method} ({shown}) {on} -> {fitted.get('ece_after', float('nan')):.3f}")
         return "; ".join(parts)
 
     def to_dict(self) -> dict:
@@ -302,25 +322,73 @@ class Calibration:
 
 
 def fit_calibration(inputs: Sequence[IGTRecord], gold: Sequence[IGTRecord], glossed: Sequence[GlossedRecord],
-                    method: str = "auto") -> Calibration:
+                    method: str = "auto", fitted_on: str = "held-out") -> Calibration:
     """Confidence maps fitted on a model's ``glossed`` outputs for ``inputs``
     held out of its training (``gold``: the same records with their person-given
-    glosses), one per setting of the inputs with at least :data:`MIN_MORPHEMES` morphemes."""
+    glosses), one per setting of the inputs with at least :data:`MIN_MORPHEMES`
+    morphemes, where one helps (:func:`choose_map`; ``fitted`` records the
+    settings where none did too). ``fitted_on`` says what the outputs are, for the model card."""
     if method not in ("auto", *FITTERS):
         raise ValueError(f"unknown calibration method {method!r} (auto, {', '.join(FITTERS)})")
     calibration = Calibration()
     for setting in (SEGMENTED, PLAIN):
         chosen = [i for i, record in enumerate(inputs) if setting_of(record) == setting]
-        confidences, right = outcomes([gold[i] for i in chosen], [glossed[i] for i in chosen])
-        if confidences.size < MIN_MORPHEMES:
+        per_sentence = [outcomes([gold[i]], [glossed[i]]) for i in chosen]
+        if sum(found.size for found, _ in per_sentence) < MIN_MORPHEMES:
             continue
-        mapping = choose_map(confidences, right, method)
-        calibration.maps[setting] = mapping
+        confidences = np.concatenate([found for found, _ in per_sentence])
+        right = np.concatenate([found for _, found in per_sentence])
+        sentences = np.repeat(np.arange(len(per_sentence)), [found.size for found, _ in per_sentence])
+        mapping = choose_map(confidences, right, method, sentences)
+        if mapping is not None:
+            calibration.maps[setting] = mapping
         calibration.fitted[setting] = {
-            "morphemes": int(confidences.size), "accuracy": round(float(right.mean()), 4),
+            "morphemes": int(confidences.size), "sentences": len(per_sentence), "fitted_on": fitted_on,
+            "method": mapping.method if mapping is not None else "none",
+            "accuracy": round(float(right.mean()), 4),
             "ece_before": round(expected_calibration_error(confidences, right), 4),
-            "ece_after": round(expected_calibration_error(mapping(confidences), right), 4)}
+            "ece_after": round(expected_calibration_error(confidences if mapping is None else mapping(confidences),
+                                                          right), 4)}
     return calibration
+
+
+class Calibrated(Protocol):
+    """What calibration needs of a model (a :class:`~autogloss.models.base.Glosser`, a floor above)."""
+
+    calibration: Calibration | None
+
+    def gloss_with_confidence(self, records: Sequence[IGTRecord]) -> Iterable[GlossedRecord]: ...
+
+
+#: Folds of cross-fitted calibration (:func:`cross_fitted_calibration`): each
+#: auxiliary model trains on the other two thirds of the sentences.
+CROSS_FIT_FOLDS = 3
+
+
+def cross_fitted_calibration(records: Sequence[IGTRecord], train: Callable[[list[IGTRecord]], Calibrated],
+                             folds: int = CROSS_FIT_FOLDS, method: str = "auto") -> Calibration:
+    """Confidence maps for a model trained on all of ``records``, too few to
+    hold any out: the glossed ones are cut into ``folds`` folds at random
+    (seed 0); ``train`` trains, the way the model itself was trained, an
+    auxiliary model on all records but one fold, which it then glosses
+    (:func:`held_out_inputs`); the maps are fitted on those out-of-fold
+    outputs, of models that never saw the sentences they gloss and were
+    trained as the final one was, on a little less data."""
+    glossed = [index for index, record in enumerate(records) if record.has_glosses]
+    folds = min(folds, len(glossed))
+    if folds < 2:
+        return Calibration()
+    order = random.Random(0).sample(glossed, len(glossed))
+    fold_of = {index: position % folds for position, index in enumerate(order)}
+    inputs, gold, outputs = [], [], []
+    for fold in range(folds):
+        model = train([record for index, record in enumerate(records) if fold_of.get(index) != fold])
+        model.calibration = None
+        fold_inputs, fold_gold = held_out_inputs([records[index] for index in glossed if fold_of[index] == fold])
+        inputs += fold_inputs
+        gold += fold_gold
+        outputs += model.gloss_with_confidence(fold_inputs)
+    return fit_calibration(inputs, gold, outputs, method, fitted_on=f"out-of-fold ({folds} cross-fitted models)")
 
 
 def held_out_inputs(records: Sequence[IGTRecord]) -> tuple[list[IGTRecord], list[IGTRecord]]:

@@ -16,12 +16,14 @@ decisions (stop, checkpoint, the epochs planned) are every process's.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
 import shutil
+import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -407,6 +409,7 @@ def train_glosser(
     calibration: list[IGTRecord] | None = None,
     budget: Budget | None = None,
     left_out: str | None = None,
+    cross_fit: int = 0,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -421,6 +424,14 @@ def train_glosser(
     ``calibration``: glossed records held out of ``train`` (and of ``dev``
     where that can be helped) on which the confidence is calibrated after
     training (see :meth:`Glosser.calibrate`); the memory then counts them too.
+    ``cross_fit``: without ``calibration`` records (too few sentences to hold
+    any out), the confidence is calibrated on that many folds of ``train``
+    instead (:func:`~autogloss.calibration.cross_fitted_calibration`): as many
+    auxiliary models, each trained as this one (from the same base, with the
+    same settings and epochs, memory thresholds) on all folds but one, gloss
+    their own fold. Only in a run of fixed epochs (no time budget: the
+    auxiliary models, about ``cross_fit - 1`` times this one's training loop,
+    are in none) in one process.
     ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
     time of the whole call: training stops early enough for the scoring,
     calibration and saving after it to fit. ``left_out`` says what the caller
@@ -435,6 +446,8 @@ def train_glosser(
     model_dir = Path(model_dir)
     if not any(record.has_glosses for record in train):
         raise AutoglossError(f"{description or 'the training data'}: no glossed record to train on")
+    cross_fit = 0 if calibration or budget.seconds is not None or distributed.is_distributed() else cross_fit
+    untrained = copy.deepcopy(base) if cross_fit and base is not None else None  # what each auxiliary model starts from
     distributed.start()
     progress = progress if distributed.is_main_process() else None
     if restart:
@@ -483,6 +496,22 @@ def train_glosser(
         glosser.calibrate(calibration)
         if memory:  # calibration is over: the memory may now count the held-out sentences too
             glosser.remember(known)
+    elif cross_fit:
+        from ...calibration import cross_fitted_calibration
+
+        say(progress, f"calibrating the confidence on {cross_fit} cross-fitted models (too few sentences to hold "
+                      f"any out)")
+        again = replace(settings, epochs=summary["best_epoch"] if dev else settings.epochs, max_minutes=None)
+
+        def auxiliary(part: list[IGTRecord]) -> NeuralGlosser:
+            with tempfile.TemporaryDirectory() as work:
+                model = train_glosser(part, [], Path(work) / "model", again, copy.deepcopy(untrained),
+                                      network_options=network_options, max_labels=max_labels, max_forms=max_forms,
+                                      save=False, memory=memory, keep_only_used_labels=keep_only_used_labels)
+            model.memory_thresholds = dict(glosser.memory_thresholds)
+            return model
+
+        glosser.calibration = cross_fitted_calibration(train, auxiliary, cross_fit)
     licenses = sorted({r.license for r in train if r.license})
     glosser.info.update({
         "name": model_dir.name,
