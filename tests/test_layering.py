@@ -27,7 +27,8 @@ LAYERS: list[tuple[int, str, tuple[str, ...]]] = [
     (2, "documents: interlinear/", ("autogloss.interlinear",)),
     (3, "formats and the registry: formats/", ("autogloss.formats",)),
     (4, "corpus, corrections, models", ("autogloss.corpus", "autogloss.corrections", "autogloss.models")),
-    (5, "glossing pipeline and training recipes", ("autogloss.glossing", "autogloss.training")),
+    (5, "glossing pipeline and training recipes", ("autogloss.glossing", "autogloss.training",
+                                                    "autogloss.worklist", "autogloss.learning")),
     (6, "shared-task runner", ("autogloss.sharedtask",)),
     (7, "CLI and web", ("autogloss.cli", "autogloss.__main__", "autogloss.web")),
 ]

@@ -13,13 +13,13 @@ from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.sharedtask import (PIPELINE_MINUTES, PipelineModel, TrainingLength, comparison_table, neural_trainer,
                                   published_best)
 
-from conftest import SHARED_DATA, TRAIN, run_cli
+from conftest import SHARED_DATA, TRAIN, cli
 
 
 def test_the_main_job_fine_tunes_the_packaged_model_in_two_processes(tmp_path: Path, mini_data: Path) -> None:
     pytest.importorskip("torch")
-    done = run_cli("pipeline", "--data-dir", mini_data, "--out", tmp_path / "run", "--language", "ddo",
-                   "--max-minutes", "0.02", "--jobs", "2")
+    done = cli("pipeline", "--data-dir", mini_data, "--out", tmp_path / "run", "--language", "ddo",
+               "--max-minutes", "0.02", "--jobs", "2")
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "run" / "neural-pretrained-results.json").read_text())
     assert [(r["language"], r["track"]) for r in results] == [("ddo", 1), ("ddo", 2)]  # in task order
@@ -90,3 +90,42 @@ def test_training_for_fixed_epochs_gives_the_same_model_twice(tmp_path: Path) ->
     assert trained[0].info["budget"]["epochs"] == 2.5  # two epochs and the first batch of the third
     first, second = (glosser.network.state_dict() for glosser in trained)
     assert all((first[name] == second[name]).all() for name in first)
+
+
+def test_each_track_fine_tunes_the_base_model_it_is_given_and_the_results_say_which(
+        tmp_path: Path, mini_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autogloss.errors import AutoglossError
+    from autogloss.models.loading import DEFAULT_MODEL_DIR
+
+    compliant = tmp_path / "compliant"
+    compliant.mkdir()
+    with pytest.raises(AutoglossError, match="not a model directory"):
+        sharedtask.pipeline_bases(track1_base=compliant)
+    (compliant / "config.json").write_text("{}", encoding="utf-8")
+    bases = sharedtask.pipeline_bases(track1_base=compliant)
+    assert bases == {1: compliant, 2: Path(DEFAULT_MODEL_DIR)}
+    used = []
+
+    def recording_trainer(minutes, base=None, **options):  # trains the baseline, records what it was given
+        used.append(Path(base))
+        return sharedtask.majority_trainer
+
+    monkeypatch.setattr(sharedtask, "neural_trainer", recording_trainer)
+    results = sharedtask.run_pipeline(mini_data, tmp_path / "run", PipelineModel.NEURAL_PRETRAINED,
+                                      TrainingLength(0.02), ["ddo"], bases=bases)
+    assert used == [compliant, Path(DEFAULT_MODEL_DIR)]  # track 1, then track 2
+    assert [r.extra["base_model"] for r in results] == [str(compliant), "packaged"]
+    written = json.loads((tmp_path / "run" / "neural-pretrained-results.json").read_text())
+    assert [r["base_model"] for r in written] == [str(compliant), "packaged"]
+
+
+def test_a_base_model_needs_the_fine_tuned_model_and_one_track_can_be_run_alone(tmp_path: Path, mini_data: Path) -> None:
+    from conftest import cli
+
+    done = cli("pipeline", "--model", "majority", "--base-model", "somewhere")
+    assert done.returncode == 1 and "--base-model and --track1-base-model go with --model neural-pretrained" in done.stderr
+    done = cli("pipeline", "--data-dir", mini_data, "--out", tmp_path / "run", "--language", "ddo", "--model", "majority",
+               "--track", "1")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "run" / "majority-results.json").read_text())
+    assert [(r["language"], r["track"]) for r in results] == [("ddo", 1)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -76,10 +77,14 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
     machine at any load): from scratch, or fine-tuned from the pretrained
     model ``base``.
 
-    The model is selected on a held-out tenth of the training data. Languages
-    with fewer than :data:`SMALL_DATA_SENTENCES` sentences (Gitksan has 31)
-    train on all of them, in small batches, for a fixed number of epochs, and
-    trust the memory for every form seen in training.
+    The model is selected, and its confidence calibrated, on a tenth of the
+    training sentences drawn at random (:func:`~autogloss.training.calibration_split`;
+    the end of a training file is often one text unlike the rest: Uspanteko's
+    last tenth has 25% unseen words, its dev set 15%). Languages with fewer than
+    :data:`SMALL_DATA_SENTENCES` sentences (Gitksan has 31) train on all of
+    them, in small batches, for a fixed number of epochs, trust the memory for
+    every form seen in training, and are calibrated on cross-fitted models
+    (run of fixed epochs only).
     """
 
     def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
@@ -89,7 +94,8 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
 
         from .models.neural import NeuralGlosser, train_glosser
         from .progress import Budget
-        from .training import Schedule, Start, neural_settings
+        from .calibration import CROSS_FIT_FOLDS
+        from .training import Schedule, Start, calibration_split, neural_settings
 
         timed = epochs is None
         # the task's whole training: loading, growing, training, tuning
@@ -104,8 +110,8 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
             settings.epochs, settings.batch_size = (SMALL_DATA_EPOCHS if timed else epochs), 8
             description += " (all of it; too small to hold sentences out)"
         else:
-            fit_on, validation = split_validation(train)
-            description += " (90%; last 10% held out for model selection)"
+            fit_on, validation = calibration_split(train)
+            description += " (90%; a random 10% held out for model selection and calibration)"
         torch.manual_seed(seed)  # the vocabulary rows grown below are drawn at random
         start = NeuralGlosser.from_pretrained(base) if base is not None else None
         if start is not None and len(train) >= SMALL_DATA_SENTENCES:
@@ -119,7 +125,7 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
             glosser = train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
                                     description=description, network_options={"hidden": hidden}, progress=progress,
                                     save=False, budget=budget,  # run_task saves the model where the results go
-                                    calibration=validation)
+                                    calibration=validation, cross_fit=0 if validation else CROSS_FIT_FOLDS)
         # Selection is over: the memory may now count the held-out sentences too.
         glosser.remember(train)
         return glosser
@@ -321,13 +327,7 @@ class TrainingLength:
         if self.wall_clock:
             return None
         measured = measured_epochs().get(model, {}).get(f"{iso}-track{track}")
-        if measured is None:
-            return None
-        loop, overhead = measured["loop_cpu_seconds"], measured["train_cpu_seconds"] - measured["loop_cpu_seconds"]
-        per_epoch = loop / measured["epochs"]
-        affordable = max(60 * self.minutes - overhead, 0.0) / per_epoch
-        cap = SMALL_DATA_EPOCHS if measured["train_sentences"] < SMALL_DATA_SENTENCES else MAX_EPOCHS
-        return round(min(max(affordable, MIN_EPOCHS), cap), 2)
+        return None if measured is None else affordable_epochs(measured, self.minutes)
 
     def describe(self, model: str, iso: str, track: int) -> str:
         epochs = self.epochs(model, iso, track)
@@ -342,6 +342,18 @@ class TrainingLength:
 MIN_EPOCHS = 0.05
 
 
+def affordable_epochs(measured: dict, minutes: float, cpu: bool = True) -> float:
+    """The epochs ``minutes`` afford a task at its ``measured`` costs (an
+    entry of :func:`measured_epochs`): of CPU time (``cpu``), or of wall time
+    at the thread count it was measured with; within :data:`MIN_EPOCHS` and
+    the epoch cap of its size (an epoch too short to measure: the cap)."""
+    clock = "cpu_seconds" if cpu else "seconds"
+    loop, whole = measured[f"loop_{clock}"], measured[f"train_{clock}"]
+    cap = SMALL_DATA_EPOCHS if measured["train_sentences"] < SMALL_DATA_SENTENCES else MAX_EPOCHS
+    affordable = max(60 * minutes - (whole - loop), 0.0) / (loop / measured["epochs"]) if loop > 0 else cap
+    return round(min(max(affordable, MIN_EPOCHS), cap), 2)
+
+
 def measured_epochs() -> dict[str, dict[str, dict]]:
     """The measured costs per model and task (``ddo-track1``): the epochs
     measured, CPU seconds in their training loop and in the whole training,
@@ -352,10 +364,12 @@ def measured_epochs() -> dict[str, dict[str, dict]]:
 
 
 def pipeline_trainer(model: str, length: TrainingLength, iso: str, track: int,
-                     progress: Callable[[str], None] | None = None) -> Trainer:
+                     progress: Callable[[str], None] | None = None, base: str | Path | None = None,
+                     seed: int = 0) -> Trainer:
     """The trainer of a :class:`PipelineModel` for one task: the majority
-    baseline, the neural glosser from scratch, or the packaged multilingual
-    model fine-tuned, each neural one for the task's :class:`TrainingLength`."""
+    baseline, the neural glosser from scratch, or a pretrained multilingual
+    model fine-tuned (``base``, default the packaged one), each neural one
+    for the task's :class:`TrainingLength`, with training seed ``seed``."""
     if model not in tuple(PipelineModel):
         raise AutoglossError(f"unknown model '{model}' (choose {', '.join(PipelineModel)})")
     if model == PipelineModel.MAJORITY:
@@ -364,8 +378,27 @@ def pipeline_trainer(model: str, length: TrainingLength, iso: str, track: int,
     if model == PipelineModel.NEURAL_PRETRAINED:
         from .models.loading import DEFAULT_MODEL_DIR
 
-        return neural_trainer(length.minutes, base=DEFAULT_MODEL_DIR, progress=progress, epochs=epochs)
-    return neural_trainer(length.minutes, progress=progress, epochs=epochs)
+        return neural_trainer(length.minutes, base=base or DEFAULT_MODEL_DIR, progress=progress, epochs=epochs,
+                              seed=seed)
+    return neural_trainer(length.minutes, progress=progress, epochs=epochs, seed=seed)
+
+
+def pipeline_bases(base: str | Path | None = None, track1_base: str | Path | None = None) -> dict[int, Path]:
+    """The pretrained model each track of ``neural-pretrained`` fine-tunes:
+    ``base`` (default: the packaged model) for both, or ``track1_base`` for
+    track 1 (e.g. a model pretrained without the shared-task segmentations,
+    ``autogloss pretrain --without-shared-task-segmentation``, as the
+    shared task's track 1 rules require)."""
+    from .models.loading import DEFAULT_MODEL_DIR
+
+    both = Path(base) if base else Path(DEFAULT_MODEL_DIR)
+    bases = {track: both for track in TRACKS}
+    if track1_base:
+        bases[1] = Path(track1_base)
+    for path in bases.values():
+        if not (path / "config.json").is_file():
+            raise AutoglossError(f"{path}: not a model directory (no config.json)")
+    return bases
 
 
 #: Called as tasks finish: (tasks done, tasks in all, what just finished).
@@ -374,27 +407,34 @@ TaskProgress = Callable[[int, int, str], None]
 
 def run_pipeline(data_dir: Path, out_dir: Path, model: str, length: TrainingLength,
                  languages: Iterable[str] = tuple(SHARED_TASK_LANGUAGES), tracks: Iterable[int] = TRACKS,
-                 jobs: int = 1, progress: TaskProgress | None = None) -> list[TaskResult]:
+                 jobs: int = 1, progress: TaskProgress | None = None,
+                 bases: dict[int, Path] | None = None, seed: int = 0) -> list[TaskResult]:
     """Train, score on dev and predict test for every task of ``languages``
     and ``tracks`` with a :class:`PipelineModel`, ``jobs`` tasks at a time
     (each in its own process on one thread, so that two jobs use two cores
-    without slowing each other); results are written as by :func:`run_shared_task`."""
+    without slowing each other); results are written as by :func:`run_shared_task`.
+    ``bases``: the pretrained model each track fine-tunes (:func:`pipeline_bases`);
+    ``seed``: the neural models' training seed."""
     languages = _known_languages(languages)
     tasks = [(iso, track) for iso in languages for track in tracks]
+    bases = bases or (pipeline_bases() if model == PipelineModel.NEURAL_PRETRAINED else {})
     if jobs <= 1:
         results = []
-        for iso, track in tasks:
-            results.append(_pipeline_task(data_dir, out_dir, model, length, iso, track))
-            if progress:
-                progress(len(results), len(tasks), f"{iso} track {track}")
+        # as the processes of jobs > 1: the same scores either way
+        with _one_thread_here() if model != PipelineModel.MAJORITY else nullcontext():
+            for iso, track in tasks:
+                results.append(_pipeline_task(data_dir, out_dir, model, length, iso, track, bases.get(track), seed))
+                if progress:
+                    progress(len(results), len(tasks), f"{iso} track {track}")
     else:
-        results = _run_in_processes(data_dir, out_dir, model, length, tasks, jobs, progress)
+        results = _run_in_processes(data_dir, out_dir, model, length, tasks, jobs, progress, bases, seed)
     _write_results(results, out_dir, model)
     return results
 
 
 def _run_in_processes(data_dir: Path, out_dir: Path, model: str, length: TrainingLength, tasks: list[tuple[str, int]],
-                      jobs: int, progress: TaskProgress | None) -> list[TaskResult]:
+                      jobs: int, progress: TaskProgress | None, bases: dict[int, Path],
+                      seed: int = 0) -> list[TaskResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -403,7 +443,8 @@ def _run_in_processes(data_dir: Path, out_dir: Path, model: str, length: Trainin
     results: dict[tuple[str, int], TaskResult] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_one_thread) as pool:
-        futures = {pool.submit(_pipeline_task, data_dir, out_dir, model, length, iso, track): (iso, track)
+        futures = {pool.submit(_pipeline_task, data_dir, out_dir, model, length, iso, track, bases.get(track), seed):
+                   (iso, track)
                    for iso, track in order}
         for future in as_completed(futures):
             iso, track = futures[future]
@@ -413,6 +454,22 @@ def _run_in_processes(data_dir: Path, out_dir: Path, model: str, length: Trainin
     return [results[task] for task in tasks]
 
 
+@contextmanager
+def _one_thread_here() -> Iterator[None]:
+    """Torch on one thread in this process while the block runs (none needed without torch)."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _one_thread() -> None:
     import torch
 
@@ -420,11 +477,37 @@ def _one_thread() -> None:
 
 
 def _pipeline_task(data_dir: Path, out_dir: Path, model: str, length: TrainingLength, iso: str,
-                   track: int) -> TaskResult:
-    result = run_task(load_task(data_dir, iso, track), pipeline_trainer(model, length, iso, track), out_dir, model)
+                   track: int, base: Path | None = None, seed: int = 0) -> TaskResult:
+    trainer = pipeline_trainer(model, length, iso, track, base=base, seed=seed)
+    result = run_task(load_task(data_dir, iso, track), trainer, out_dir, model)
     if model != PipelineModel.MAJORITY:
         result.extra["length"] = length.describe(model, iso, track)
+    if base is not None:
+        result.extra["base_model"] = base_model_name(base)
     return result
+
+
+def base_model_name(path: Path) -> str:
+    """How results name a base model: ``packaged`` for the packaged one, else its directory."""
+    from .models.loading import DEFAULT_MODEL_DIR
+
+    return "packaged" if Path(path).resolve() == Path(DEFAULT_MODEL_DIR).resolve() else str(path)
+
+
+def saw_shared_task_segmentation(model_dir: str | Path) -> bool | None:
+    """Whether the pretrained model in ``model_dir`` was trained on segmented
+    sentences of a SIGMORPHON 2023 language, as its config records its
+    training data (None: not recorded). Track 1 models must be fine-tuned from
+    one that was not (``autogloss pretrain --without-shared-task-segmentation``)."""
+    from .models.base import TrainingData
+    from .records import SEGMENTED
+
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    recorded = config.get("info", {}).get("training_data")
+    data = TrainingData.from_dict(recorded) if isinstance(recorded, dict) else TrainingData()
+    if not data.recorded:
+        return None
+    return any(data.sentences(SEGMENTED, info.language) for info in SHARED_TASK_LANGUAGES.values())
 
 
 def _task_size(data_dir: Path, iso: str, track: int) -> int:

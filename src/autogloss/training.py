@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -119,7 +119,7 @@ class Schedule:
     ``learning_rate`` None takes the recipe's own (:data:`LEARNING_RATES`).
     """
 
-    epochs: int = 40
+    epochs: float = 40
     max_minutes: float | None = 10.0
     batch_size: int = 32
     patience: int = 8  # evaluations without a better dev score before stopping
@@ -147,7 +147,8 @@ PRETRAINING_SEQ2SEQ_EVAL_STEPS = 2000
 #: early stopping is never used for it, so it stays a fair test of the
 #: calibration too. At most :data:`CALIBRATION_MAX_SENTENCES`; with fewer than
 #: :data:`CALIBRATION_MIN_SENTENCES` glossed sentences nothing is held out
-#: (each one counts more for training) and the confidence stays uncalibrated.
+#: (each one counts more for training) and a neural model of fixed epochs is
+#: calibrated on cross-fitted models instead (see ``train_glosser``'s ``cross_fit``).
 CALIBRATION_SHARE = 0.1
 CALIBRATION_MIN_SENTENCES = 100
 CALIBRATION_MAX_SENTENCES = 1000
@@ -217,10 +218,13 @@ def _train_network(network: Network, start: Start, records: list[IGTRecord], dev
                              progress=progress, restart=restart, budget=budget)
     from .models.neural import train_glosser
 
+    from .calibration import CROSS_FIT_FOLDS
+
     fit_on, held_out = calibration_split(records)
     return train_glosser(fit_on, dev, out_dir, neural_settings(schedule, start), base=base, description=description,
                          network_options=None if hidden is None else {"hidden": hidden}, progress=progress,
-                         restart=restart, calibration=held_out, budget=budget, **(neural_options or {}))
+                         restart=restart, calibration=held_out, budget=budget,
+                         cross_fit=0 if held_out else CROSS_FIT_FOLDS, **(neural_options or {}))
 
 
 def _named(sources: Sequence[str | os.PathLike | None]) -> list[str]:
@@ -253,10 +257,14 @@ def train_model(records: list[IGTRecord], dev: list[IGTRecord], out_dir: str | o
     if arch is Architecture.MAJORITY:
         from .models import MajorityGlosser
 
+        from .calibration import cross_fitted_calibration
+
         fit_on, held_out = calibration_split(records)
         model = MajorityGlosser.train(records, description=description)
-        if held_out:  # relative frequencies are not probabilities: calibrated on a model without the held-out part
-            model.calibration = MajorityGlosser.train(fit_on).calibrate(held_out)
+        # relative frequencies are not probabilities: calibrated on a model without the held-out part,
+        # or, with too few sentences to hold any out, on models without a fold each
+        model.calibration = (MajorityGlosser.train(fit_on).calibrate(held_out) if held_out
+                             else cross_fitted_calibration(records, MajorityGlosser.train))
         model.save_pretrained(out_dir)
         return model
     return _train_network(Network(arch), Start.SCRATCH, records, dev, out_dir, schedule, hidden=hidden, beams=beams,
@@ -315,6 +323,26 @@ def read_pretraining_corpus(corpus_dir: str | os.PathLike) -> PretrainingCorpus:
                              [r for r in read_corpus(corpus_dir, ["pretrain"]) if r.has_glosses])
 
 
+def _filtered(corpus: PretrainingCorpus, leave_out: Callable[[IGTRecord], bool]) -> tuple[PretrainingCorpus, Counter]:
+    """The corpus less the rows ``leave_out`` picks, and how many went per source."""
+    left_out: Counter = Counter()
+
+    def kept(records: list[IGTRecord]) -> list[IGTRecord]:
+        chosen = []
+        for record in records:
+            if leave_out(record):
+                left_out[record.source or "unknown source"] += 1
+            else:
+                chosen.append(record)
+        return chosen
+
+    return PretrainingCorpus(corpus.name, kept(corpus.train), kept(corpus.extra)), left_out
+
+
+def _by_source(left_out: Counter) -> str:
+    return ", ".join(f"{count:,} {source}" for source, count in left_out.most_common())
+
+
 def without_shared_task_segmentation(corpus: PretrainingCorpus) -> tuple[PretrainingCorpus, str | None]:
     """The corpus less every row of a SIGMORPHON 2023 language that a model
     reads segmented (:func:`~autogloss.records.setting_of`), from any source,
@@ -331,24 +359,37 @@ def without_shared_task_segmentation(corpus: PretrainingCorpus) -> tuple[Pretrai
     from .records import SEGMENTED, setting_of
 
     codes = {code for info in SHARED_TASK_LANGUAGES.values() for code in (info.iso639_3, info.glottocode)}
-    left_out: Counter = Counter()
-
-    def kept(records: list[IGTRecord]) -> list[IGTRecord]:
-        chosen = []
-        for record in records:
-            if setting_of(record) == SEGMENTED and {record.language.iso639_3, record.language.glottocode} & codes:
-                left_out[record.source or "unknown source"] += 1
-            else:
-                chosen.append(record)
-        return chosen
-
-    filtered = PretrainingCorpus(corpus.name, kept(corpus.train), kept(corpus.extra))
+    filtered, left_out = _filtered(corpus, lambda record: setting_of(record) == SEGMENTED
+                                   and bool({record.language.iso639_3, record.language.glottocode} & codes))
     if not left_out:
         return filtered, None
-    by_source = ", ".join(f"{count:,} {source}" for source, count in left_out.most_common())
     return filtered, (f"{sum(left_out.values()):,} segmented rows of the SIGMORPHON 2023 languages "
-                      f"({', '.join(SHARED_TASK_LANGUAGES)}; {by_source}): no shared-task segmentation seen, "
+                      f"({', '.join(SHARED_TASK_LANGUAGES)}; {_by_source(left_out)}): no shared-task segmentation seen, "
                       f"their plain rows kept (--without-shared-task-segmentation)")
+
+
+def without_languages(corpus: PretrainingCorpus, codes: Iterable[str]) -> tuple[PretrainingCorpus, str | None]:
+    """The corpus less every row of the languages ``codes`` (ISO 639-3 codes
+    or glottocodes, matched on either identifier of a row), and a line saying
+    what was left out (None: nothing was): languages held out of pretraining,
+    so that glossing them measures the model zero-shot."""
+    wanted = {code.strip().casefold() for code in codes if code.strip()}
+    if not wanted:
+        return corpus, None
+    seen: Counter = Counter()
+
+    def leave_out(record: IGTRecord) -> bool:
+        found = wanted & {(record.language.iso639_3 or "").casefold(), (record.language.glottocode or "").casefold()}
+        seen.update(found)
+        return bool(found)
+
+    filtered, left_out = _filtered(corpus, leave_out)
+    missing = sorted(wanted - set(seen))
+    if missing:
+        raise AutoglossError(f"--hold-out-language: no row of the corpus is in {', '.join(missing)}")
+    languages = ", ".join(f"{code} ({count:,})" for code, count in sorted(seen.items()))
+    return filtered, (f"{sum(left_out.values()):,} rows of languages held out for zero-shot evaluation "
+                      f"({languages}; {_by_source(left_out)}; --hold-out-language)")
 
 
 def pretraining_split(train: list[IGTRecord], validation_size: int) -> tuple[list[IGTRecord], list[IGTRecord]]:
@@ -373,7 +414,7 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
                    hidden: int = HIDDEN, max_labels: int = PRETRAINING_MAX_LABELS,
                    max_forms: int = PRETRAINING_MAX_FORMS, dtype: Dtype = Dtype.FLOAT32,
                    base: str | None = None, command: str | None = None, restart: bool = False,
-                   shared_task_segmentation: bool = True,
+                   shared_task_segmentation: bool = True, held_out_languages: Sequence[str] = (),
                    progress: Progress | None = None, budget: Budget | None = None) -> Glosser:
     """Train one multilingual model on a whole corpus (both splits, both settings)
     and save it to ``out_dir``; model selection is on :func:`pretraining_split`.
@@ -388,13 +429,18 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
     or continues from the model ``base``. Training never stops early.
     """
     network, dtype = Network(network), Dtype(dtype)
-    left_out = None
+    left: list[str] = []
+    corpus, held_out = without_languages(corpus, held_out_languages)
     if not shared_task_segmentation:
-        corpus, left_out = without_shared_task_segmentation(corpus)
+        corpus, segmented = without_shared_task_segmentation(corpus)
+        left += [segmented] if segmented else []
+    left += [held_out] if held_out else []
+    left_out = "; ".join(left) or None
     fit_on, validation = pretraining_split(corpus.train, validation_size)
     training = fit_on + corpus.extra
+    sources = Counter(record.source or "unknown source" for record in training)
     description = (f"autogloss corpus {corpus.name} (train and pretrain splits, "
-                   f"{len(fit_on) + len(corpus.extra):,} examples)")
+                   f"{len(training):,} examples; by source: {_by_source(sources)})")
     schedule = replace(schedule, patience=schedule.epochs)
     if network is Network.SEQ2SEQ:
         from .models.loading import load_model
