@@ -171,6 +171,15 @@ def test_new_files_and_directories_get_the_modes_the_umask_allows(tmp_path, umas
     assert stat.S_IMODE(os.stat(tmp_path / "corpus.parquet").st_mode) == 0o640
 
 
+def test_every_file_of_a_saved_model_gets_the_mode_the_umask_allows(tmp_path, umask):
+    umask(0o022)  # safetensors' own save_file writes its file 0600 whatever the umask
+    glosser = NeuralGlosser.create(list(read_sigmorphon(_write(tmp_path / "train.txt", TRAIN))), hidden=8, char_dim=4,
+                                   language_dim=2, form_dim=4, label_dim=4, translation_hidden=4, layers=1)
+    glosser.save_pretrained(tmp_path / "model")
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (tmp_path / "model").iterdir()}
+    assert modes["model.safetensors"] == 0o644 and set(modes.values()) == {0o644}, modes
+
+
 def test_a_replaced_file_or_directory_keeps_its_mode(tmp_path, umask):
     umask(0o077)
     edited = _write(tmp_path / "edited.txt", TRAIN)

@@ -74,3 +74,13 @@ def test_a_majority_model_card_names_its_files_and_languages(tmp_path):
     card = (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
     assert f"- Training files: {train}" in card and "- Base model: none (trained from scratch)" in card
     assert "1: unknown (3 segmented, 3 plain)" in card
+
+
+def test_a_card_counts_many_training_files_per_folder_and_names_a_few_one_by_one():
+    from autogloss.models.base import TrainingData, training_card_lines
+
+    many = [f"/data/odin/{code}.txt" for code in range(1200)] + ["/data/apics/examples.csv"]
+    lines = training_card_lines(TrainingData(files=many, dev_files=["/data/ddo-dev.txt", "/data/usp-dev.txt"]))
+    assert "- Training files: 1,201 files: 1,200 in /data/odin/, 1 in /data/apics/\n" in lines
+    assert "- Dev files: /data/ddo-dev.txt, /data/usp-dev.txt\n" in lines
+    assert "/data/odin/7.txt" not in lines

@@ -23,7 +23,7 @@ import re
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -196,12 +196,26 @@ def training_card_lines(data: TrainingData) -> str:
     """The model card's lines on what this model's own training used (never its base's)."""
     return "\n".join([
         f"- Base model: {data.base or 'none (trained from scratch)'}",
-        f"- Training files: {', '.join(data.files) or 'not recorded'}",
-        f"- Dev files: {', '.join(data.dev_files) or 'none'}",
+        f"- Training files: {describe_files(data.files) or 'not recorded'}",
+        f"- Dev files: {describe_files(data.dev_files) or 'none'}",
         f"- Languages (training sentences per setting): {data.describe()}"
         + (f" ({data.note})" if data.note else ""),
         *([f"- Left out of the training data: {data.left_out}"] if data.left_out else []),
     ])
+
+
+#: Files a card names one by one; more are counted per folder.
+CARD_FILES = 12
+
+
+def describe_files(files: list[str]) -> str:
+    """Files as a card lists them: each one, or, when there are more than
+    :data:`CARD_FILES` (a pretraining corpus reads thousands), how many from
+    each folder, most first."""
+    if len(files) <= CARD_FILES:
+        return ", ".join(files)
+    folders = Counter(os.path.dirname(name) or "." for name in files)
+    return f"{len(files):,} files: " + ", ".join(f"{count:,} in {folder}/" for folder, count in folders.most_common())
 
 
 def source_files(records: Iterable[IGTRecord]) -> list[str]:
@@ -228,7 +242,7 @@ def card(tags: list[str], text: str) -> str:
 
 def confidence_line(glosser: Glosser) -> str:
     """What a model card says of a model's confidences: calibrated how, or not."""
-    if glosser.calibration is None or not glosser.calibration.maps:
+    if glosser.calibration is None or not (glosser.calibration.maps or glosser.calibration.fitted):
         return ("as computed, not calibrated (no glossed sentences were held out of training to fit it on); "
                 "not a probability of being right")
     return ("calibrated on glossed sentences held out of training, so that about 80% of the glosses given "

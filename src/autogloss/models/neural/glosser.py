@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from ... import __version__
 from ...errors import ModelError
@@ -300,7 +300,8 @@ class NeuralGlosser(Glosser):
         write_json(staging / VOCAB_NAME, self.vocabs.to_json(), indent=None)
         state = {name: tensor.detach().to(dtype).contiguous() if tensor.is_floating_point() else tensor.detach().contiguous()
                  for name, tensor in self.network.state_dict().items()}
-        save_file(state, str(staging / WEIGHTS_NAME), metadata={"format": "pt", "autogloss": __version__})
+        # as bytes through open(), so the file gets the mode the umask allows (save_file makes it 0600)
+        (staging / WEIGHTS_NAME).write_bytes(save(state, metadata={"format": "pt", "autogloss": __version__}))
         if self.memory is not None:
             write_json(staging / MEMORY_NAME, self.memory.to_json(), indent=None)
 
