@@ -59,16 +59,25 @@ def score(glosser, iso: str, track: int, data_dir: Path, size: int) -> dict:
     indices = sample(list(range(len(task.dev_gold))), size)
     gold = [task.dev_gold[i] for i in indices]
     inputs = [task.dev_inputs[i].replace(language=language) for i in indices]
+    setting = "plain" if track == 1 else "segmented"
+    return {"language": iso, "name": language.name, "track": track, "dev_sentences": len(gold),
+            "of_dev": len(task.dev_gold),
+            "pretraining_sentences": glosser.training_data().sentences(setting, language),
+            **gloss_and_score(glosser, gold, inputs, language)}
+
+
+def gloss_and_score(glosser, gold: list, inputs: list, language) -> dict:
+    """Gloss ``inputs`` as ``gloss`` does (its :class:`TrainingCheck` included)
+    and score them against ``gold``: official word (95% bootstrap interval)
+    and morpheme accuracy, seconds, the model's pretraining sentences of
+    ``language`` in any setting and what the check did."""
     check = TrainingCheck(glosser)
     started = time.perf_counter()
     predicted = [output.record for output in gloss_records(inputs, glosser, check=check)]
     seconds = time.perf_counter() - started
     result = evaluate_records(gold, predicted, "official", bootstrap_samples=200)
     data = glosser.training_data()
-    setting = "plain" if track == 1 else "segmented"
-    return {"language": iso, "name": language.name, "track": track, "dev_sentences": len(gold),
-            "of_dev": len(task.dev_gold), "pretraining_sentences": data.sentences(setting, language),
-            "pretraining_sentences_any_setting": sum(data.sentences(s, language) or 0 for s in ("segmented", "plain")),
+    return {"pretraining_sentences_any_setting": sum(data.sentences(s, language) or 0 for s in ("segmented", "plain")),
             "word_accuracy": result.word_accuracy, "word_accuracy_ci95": list(result.word_accuracy_ci),
             "morpheme_accuracy": result.morpheme_accuracy, "seconds": round(seconds, 1),
             "warning": "refused" if check.refused else "capped" if check.capped else "none"}
