@@ -165,3 +165,89 @@ def test_gloss_edit_accept_and_download_in_a_real_browser(tmp_path):
     assert entry["transcription"] == "Ixiw raład boqno." and entry["glosses"] == "big open.sea III-become-PST.UNW"
     assert entry["segmentation"] == "Ixiw raład b-oq-n"
     assert entry["edited"] == [[2, 1, "sea", "open.sea"]] and entry["document"] == "pasted text"
+
+
+# Pasted text whose "raład" the model glosses "sea"; the linguist says "lake".
+LOOP_TEXT = ("Ixiw raład boqno.", "Žek’a raład bayrno.", "Ixiw raład.", "Xabar raład boqno.", "Raład xabar.")
+
+
+def _tiny_neural_model(folder: Path) -> Path:
+    from autogloss.models.neural import TrainingSettings, train_glosser
+
+    (folder / "train.txt").write_text(TRAIN, encoding="utf-8")
+    records = list(read_sigmorphon(folder / "train.txt"))
+    tiny = {"hidden": 16, "char_dim": 8, "language_dim": 4, "form_dim": 8, "label_dim": 8, "translation_hidden": 8,
+            "layers": 1, "dropout": 0.0}
+    train_glosser(records + [r.replace(segmentation=None) for r in records], [], folder / "tsez",
+                  TrainingSettings(epochs=2, batch_size=4), network_options=tiny)
+    return folder / "tsez"
+
+
+def test_learn_from_my_corrections_in_a_real_browser(tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    model = _tiny_neural_model(tmp_path)
+    corrections = tmp_path / "corrections.jsonl"
+    # the server's start-up, like every wait below, ends as soon as it is done (a loaded machine is slow)
+    with running_server([f"tsez={model}"], corrections, ["--learn-epochs", "2"], timeout=1800) as url:
+        driver = _driver(tmp_path)
+        try:
+            # generous limits: each wait ends as soon as the page shows what it waits for
+            wait = WebDriverWait(driver, 900, poll_frequency=0.2,
+                                 ignored_exceptions=(StaleElementReferenceException, IndexError))
+            driver.get(url)
+            wait.until(lambda d: "tsez" in [o.text for o in Select(d.find_element(By.ID, "model")).options])
+            Select(driver.find_element(By.ID, "model")).select_by_visible_text("tsez")
+            driver.find_element(By.ID, "text").send_keys("\n".join(LOOP_TEXT))
+            driver.find_element(By.ID, "gloss-button").click()
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "article.sentence")) == 5)
+
+            def card(index):
+                return driver.find_element(By.CSS_SELECTOR, f'article.sentence[data-index="{index}"]')
+
+            def cells(index):
+                return [(c.get_attribute("value"), c.get_attribute("class").split()[1], bool(c.get_attribute("readonly")))
+                        for c in card(index).find_elements(By.CSS_SELECTOR, "input.gloss")]
+
+            assert cells(3)[1] == ("sea", "state-guess", False)
+            # least confident first: the page shows the server's order, the same function as the worklist's
+            Select(driver.find_element(By.ID, "order")).select_by_value("least-confident")
+            order = driver.execute_script("return state.doc.least_confident")
+            shown = [int(a.get_attribute("data-index")) for a in driver.find_elements(By.CSS_SELECTOR, "article.sentence")]
+            assert shown == order and sorted(order) == [0, 1, 2, 3, 4]
+            Select(driver.find_element(By.ID, "order")).select_by_value("document")
+
+            for index in range(3):
+                raład = card(index).find_elements(By.CSS_SELECTOR, "input.gloss")[1]
+                raład.clear()
+                raład.send_keys("lake")
+                card(index).find_element(By.CSS_SELECTOR, "button.accept").click()
+                wait.until(lambda d: "accepted" in card(index).get_attribute("class"))
+            wait.until(lambda d: "you changed 3 of the" in d.find_element(By.ID, "effort").text)
+            accepted = [cells(index) for index in range(3)]
+            assert all(value[1] == "lake" for value in [[c[0] for c in cell] for cell in accepted])
+            assert all(readonly for cell in accepted for _, _, readonly in cell)
+            # a correction typed but not accepted yet survives the re-glossing
+            typed = card(4).find_elements(By.CSS_SELECTOR, "input.gloss")[-1]
+            typed.clear()
+            typed.send_keys("tale")
+
+            driver.find_element(By.ID, "learn-button").click()
+            # the job's progress shows while it runs; on a loaded machine it may take many minutes
+            WebDriverWait(driver, 3600, poll_frequency=0.5, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda d: d.find_element(By.ID, "learning-text").text.startswith(
+                    ("Learned:", "Learning from the corrections failed")))
+            message = driver.find_element(By.ID, "learning-text").text
+            assert message.startswith("Learned: learned-1 is ready"), message
+            wait.until(lambda d: Select(d.find_element(By.ID, "model")).first_selected_option.text == "learned-1")
+            assert "learned-1" in driver.find_element(By.ID, "summary").text
+            assert [cells(index) for index in range(3)] == accepted  # accepted sentences: unchanged
+            assert cells(3)[1] == ("lake", "state-guess", False)  # a guess, now the new model's
+            assert card(4).find_elements(By.CSS_SELECTOR, "input.gloss")[-1].get_attribute("value") == "tale"
+            assert not driver.find_element(By.ID, "error").is_displayed()
+        finally:
+            driver.quit()
+    assert (tmp_path / "corrections.models" / "learned-1" / "config.json").is_file()
+    assert len(corrections.read_text(encoding="utf-8").splitlines()) == 3

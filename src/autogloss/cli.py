@@ -22,6 +22,8 @@ from . import __version__
 from .errors import AutoglossError, FormatError
 from .formats import FormatName
 from .glossing import Segmented
+from .learning import LEARN_EPOCHS
+from .worklist import Order, worklist_path
 from .metrics import Scorer
 from .models.loading import Backend
 from .progress import Budget, Reporter, Task, command_started, process_seconds, reporter_for
@@ -326,6 +328,7 @@ def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: s
 
 
 EpochsOption = Annotated[int, typer.Option("--epochs", help="Most epochs to train")]
+PretrainEpochsOption = Annotated[float, typer.Option("--epochs", help="Epochs to train (a fraction trains that share of the last epoch); with a --max-minutes that does not bind, the same command gives the same model on any machine")]
 MinutesOption = Annotated[Optional[float], typer.Option("--max-minutes", help="Wall-clock minutes for the whole command: loading, training, scoring and saving (training stops early enough)")]
 BatchOption = Annotated[int, typer.Option("--batch-size", help="Sentences per batch")]
 PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without a better dev score")]
@@ -470,7 +473,7 @@ def _read_corrections(path: Path | None, skip_invalid: bool) -> list:
 def pretrain(
     corpus_dir: Annotated[Path, typer.Option("--corpus", help="A corpus built by 'autogloss corpus build'")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model directory to write")],
-    epochs: EpochsOption = PRETRAINING_SCHEDULE.epochs,
+    epochs: PretrainEpochsOption = PRETRAINING_SCHEDULE.epochs,
     max_minutes: MinutesOption = PRETRAINING_SCHEDULE.max_minutes,
     batch_size: BatchOption = PRETRAINING_SCHEDULE.batch_size,
     learning_rate: OptionalRateOption = None,
@@ -482,6 +485,7 @@ def pretrain(
     backend: Annotated[Network, typer.Option("--backend", help="neural, or seq2seq (a byte-level T5 with the GlossLM prompt)")] = Network.NEURAL,
     model_dir: Annotated[Optional[str], typer.Option("--model", help="seq2seq: continue from this ByT5/T5 directory or hub id (default: a new T5 of d_model --hidden)")] = None,
     shared_task_segmentation: Annotated[bool, typer.Option("--with-shared-task-segmentation/--without-shared-task-segmentation", help="--without: leave out the segmented rows of the SIGMORPHON 2023 languages (their plain rows stay), for a model whose fine-tuned track 1 models never saw a shared-task segmentation (GlossLM's exclude_st_seg)")] = True,
+    hold_out_language: Annotated[Optional[list[str]], typer.Option("--hold-out-language", help="Leave out every row of this language (ISO 639-3 code or glottocode; repeatable), to measure the model zero-shot on it")] = None,
     restart: RestartOption = False,
 ) -> None:
     """Train one multilingual model on the whole corpus (train and pretrain splits, both settings).
@@ -500,6 +504,7 @@ def pretrain(
                                  max_labels=max_labels, max_forms=max_forms, dtype=dtype, base=model_dir,
                                  command=" ".join(["autogloss", "pretrain", *sys.argv[2:]]), restart=restart,
                                  shared_task_segmentation=shared_task_segmentation,
+                                 held_out_languages=hold_out_language or (),
                                  progress=progress, budget=Budget.for_command(max_minutes, _started))
     _print_trained(glosser, out_dir)
 
@@ -523,6 +528,8 @@ def gloss(
     encoding: EncodingOption = None,
     lexicon: Annotated[bool, typer.Option("--lexicon/--no-lexicon", help="neural: gloss stems unseen in training with the translation word that recurs with them across the input (on by default)")] = True,
     write_segmentation: Annotated[bool, typer.Option("--write-segmentation", help="Plain input: also write the morphemes the model cut each word into as \\m lines in shared-task output, which cannot mark them as predicted (JSON lines always has them, marked segmentation_predicted)")] = False,
+    order: Annotated[Order, typer.Option("--order", help="least-confident: also write a worklist of the glossed sentences, least confident first (a sentence's score is its lowest morpheme confidence), to --worklist or OUTPUT.worklist.tsv; the output stays in document order")] = Order.DOCUMENT,
+    worklist: Annotated[Optional[Path], typer.Option("--worklist", help="Where --order least-confident writes the worklist (tab-separated: rank, score, mean, sentence, origin, transcription)")] = None,
 ) -> None:
     """Gloss a file with a trained model, streaming, in batches.
 
@@ -538,8 +545,12 @@ def gloss(
 
     if language:
         language_from_code(language)  # a bad code is refused before the model loads
+    folder_input = is_folder_of_files(input)
+    if folder_input and order is not Order.DOCUMENT:
+        raise AutoglossError("--order least-confident: gloss the folder's files one at a time for their worklists")
+    listed = None if folder_input else worklist_path(order, output, worklist)  # refused before the model loads
     glosser = load_model(model_dir, backend, beams=beams, lexicon=lexicon)
-    if is_folder_of_files(input):
+    if folder_input:
         if output_format is not None:
             raise AutoglossError("--output-format: a folder's files are each written in their own format")
         with progress_bar(f"glossing {input.name}") as shown:
@@ -563,7 +574,8 @@ def gloss(
                             overwrite_guesses=overwrite_guesses, segmented=segmented,
                             toolbox_markers=toolbox_markers, elan_tiers=elan_tiers, encoding=encoding,
                             skip_invalid=skip_invalid, progress=shown.advance, language=language,
-                            overwrite_glosses=overwrite_glosses, write_segmentation=write_segmentation)
+                            overwrite_glosses=overwrite_glosses, write_segmentation=write_segmentation,
+                            worklist=listed)
     _report_skipped(result.skipped)
     if result.warning:
         err.print(result.warning, markup=False, highlight=False, soft_wrap=True)
@@ -582,11 +594,12 @@ def serve(
     models: Annotated[Optional[list[str]], typer.Option("--model", help="Model offered in the editor, as PATH or NAME=PATH (repeatable; the packaged model is offered when present)")] = None,
     corrections: Annotated[Path, typer.Option("--corrections", help="JSON-lines file that accepted sentences are appended to")] = Path("corrections.jsonl"),
     max_upload_mb: Annotated[float, typer.Option("--max-upload-mb", help="Largest file the editor accepts")] = 5.0,
+    learn_epochs: Annotated[int, typer.Option("--learn-epochs", help="Epochs of 'learn from my corrections' (fixed, so the same corrections give the same model); the model goes to CORRECTIONS-STEM.models/learned-N/")] = LEARN_EPOCHS,
 ) -> None:
-    """Start the post-editor in the browser: gloss, correct, accept, download."""
+    """Start the post-editor in the browser: gloss, correct, accept, learn from the corrections, download."""
     from .web import ServerSettings, run_server
 
-    settings = ServerSettings.from_options(models or [], corrections, max_upload_mb)
+    settings = ServerSettings.from_options(models or [], corrections, max_upload_mb, learn_epochs)
     out.print(f"autogloss post-editor on http://{host}:{port}/ (models: {', '.join(settings.models) or 'none'}; "
               f"corrections to {corrections})", markup=False, highlight=False)
     run_server(settings, host, port)
@@ -598,11 +611,14 @@ def pipeline(
     out_dir: Annotated[Path, typer.Option("--out", help="Where corpus, models, predictions and results go")] = Path("runs"),
     data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="IGT data folder (default: ../shared/data)")] = None,
     language: Annotated[Optional[list[str]], typer.Option("--language", help="Only these shared-task languages (repeatable)")] = None,
+    track: Annotated[Optional[list[int]], typer.Option("--track", min=1, max=2, help="Only this track (1: plain text, 2: segmented; repeatable)")] = None,
     model: Annotated[PipelineModel, typer.Option("--model", help="neural-pretrained: the packaged model fine-tuned per task; neural: from scratch; majority: the baseline")] = PipelineModel.NEURAL_PRETRAINED,
     max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training per language and track: the epochs this many minutes gave on the reference machine (reproducible scores)")] = PIPELINE_MINUTES,
     full: Annotated[bool, typer.Option("--full", help=f"The benchmark's budget: {BENCHMARK_MINUTES:g} minutes per task")] = False,
     wall_clock: Annotated[bool, typer.Option("--wall-clock", help="Train each task for --max-minutes of wall time here instead (scores depend on the machine and its load)")] = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Tasks at a time, each in its own process on one thread")] = 2,
+    base_model: Annotated[Optional[Path], typer.Option("--base-model", help="neural-pretrained: fine-tune this pretrained model (an 'autogloss pretrain' directory) instead of the packaged one")] = None,
+    track1_base_model: Annotated[Optional[Path], typer.Option("--track1-base-model", help="neural-pretrained: fine-tune track 1 from this model, e.g. one pretrained with --without-shared-task-segmentation (the shared task's track 1 rules)")] = None,
 ) -> None:
     """Build the corpus, then train, score (dev) and run (test) a glosser on every shared-task language and track.
 
@@ -611,15 +627,20 @@ def pipeline(
     """
     from .datapath import find_data_dir
     from .corpus.sources import SHARED_TASK_LANGUAGES
-    from .sharedtask import TrainingLength, comparison_table, published_best, results_table, run_pipeline
+    from .sharedtask import (TRACKS, TrainingLength, comparison_table, pipeline_bases, published_best,
+                             results_table, run_pipeline)
 
+    if (base_model or track1_base_model) and model != PipelineModel.NEURAL_PRETRAINED:
+        raise AutoglossError("--base-model and --track1-base-model go with --model neural-pretrained")
+    bases = pipeline_bases(base_model, track1_base_model) if model == PipelineModel.NEURAL_PRETRAINED else None
     _build_corpus(out_dir / "corpus", data_dir)
     found = find_data_dir(data_dir)
     minutes = BENCHMARK_MINUTES if full else max_minutes
     languages = language or SHARED_TASK_LANGUAGES
-    with progress_bar(f"{model}: tasks", total=len(languages) * 2) as progress:
-        results = run_pipeline(found, out_dir, model, TrainingLength(minutes, wall_clock), languages, jobs=jobs,
-                               progress=lambda done, total, task: progress.update(
+    tracks = sorted(set(track)) if track else list(TRACKS)
+    with progress_bar(f"{model}: tasks", total=len(languages) * len(tracks)) as progress:
+        results = run_pipeline(found, out_dir, model, TrainingLength(minutes, wall_clock), languages, tracks,
+                               jobs=jobs, bases=bases, progress=lambda done, total, task: progress.update(
                                    completed=done, total=total, description=f"{model}: {task} done"))
     out.print(results_table(results, model), markup=False, highlight=False)
     out.print(f"Dev scores next to the best published test scores ({minutes:g} min per task):\n", markup=False)

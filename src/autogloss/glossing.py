@@ -38,6 +38,7 @@ from .models.base import MIN_KNOWN_SENTENCES, Glosser, TrainingData, language_na
 from .models.seq2seq.prompt import declare_segmented
 from .records import (SETTINGS, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, Language, is_unknown_gloss, join_morphemes,
                       morphemes, setting_of, split_keep_boundaries, word_morphemes, words)
+from .worklist import WorklistEntry, entry_of, write_worklist
 
 class Segmented(StrEnum):
     """What is known of the records' transcriptions (see :func:`gloss_records`)."""
@@ -322,12 +323,19 @@ class GlossingResult:
     kept: int = 0
     #: What the model was not trained on, and what was done about it (see :class:`TrainingCheck`).
     warning: str | None = None
+    #: The worklist written (``worklist``), and how many sentences it lists.
+    worklist: str | None = None
+    listed: int = 0
 
     def __str__(self) -> str:
         if self.fill is not None:
-            return f"{self.input} -> {self.output} ({self.output_format}): {self.fill}"
-        kept = f", {self.kept:,} kept (already glossed)" if self.kept else ""
-        return f"{self.records:,} records glossed{kept}, written to {self.output}"
+            text = f"{self.input} -> {self.output} ({self.output_format}): {self.fill}"
+        else:
+            kept = f", {self.kept:,} kept (already glossed)" if self.kept else ""
+            text = f"{self.records:,} records glossed{kept}, written to {self.output}"
+        if self.worklist is not None:
+            text += f"; worklist of {self.listed:,} sentences, least confident first: {self.worklist}"
+        return text
 
 
 def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glosser, *,
@@ -335,7 +343,7 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
                segmented: str = "auto", toolbox_markers: str | None = None, elan_tiers: str | None = None,
                encoding: str | None = None, skip_invalid: bool = False, progress: Callable[[], None] | None = None,
                language: str | None = None, overwrite_glosses: bool = False,
-               write_segmentation: bool = False) -> GlossingResult:
+               write_segmentation: bool = False, worklist: str | os.PathLike | None = None) -> GlossingResult:
     """Gloss a file (``-``: standard input) into ``output`` (``-``: standard output).
 
     A document is filled and written back whole (in its own format, or the
@@ -359,6 +367,11 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
     ``segmentation_predicted``; shared-task text, which has no mark for a
     guess, gets its ``\\m`` line only with ``write_segmentation`` (see
     :func:`~autogloss.formats.write_records`).
+
+    ``worklist``: also write there the sentences the model glossed, least
+    confident first (:func:`autogloss.worklist.write_worklist`); the output
+    stays in document order. A document lists its sentences with a guess or
+    an empty gloss left; records, those the model glossed (not those kept).
     """
     known = language_from_code(language) if language else None
     document_format = document_format_of(input, input_format)
@@ -369,8 +382,12 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
         summary = fill_document(document, glosser, overwrite_guesses=overwrite_guesses, language=known)
         write_document(document, output, output_format,
                        **layout_options(output_format, toolbox_markers, elan_tiers, encoding))
-        return GlossingResult(os.fspath(input), os.fspath(output), output_format, fill=summary,
-                              warning=summary.warning)
+        result = GlossingResult(os.fspath(input), os.fspath(output), output_format, fill=summary,
+                                warning=summary.warning)
+        if worklist is not None:
+            result.worklist, result.listed = os.fspath(worklist), write_worklist(
+                (entry_of(s) for s in document.sentences if any(slot.editable for _, _, slot in s.slots())), worklist)
+        return result
     output_format = output_format or ("jsonl" if Path(output).suffix.lower() == ".jsonl" else "sigmorphon")
     if output_format not in RECORD_OUTPUTS:
         raise AutoglossError(f"unknown --output-format '{output_format}' (choose {' or '.join(RECORD_OUTPUTS)})")
@@ -380,9 +397,23 @@ def gloss_file(input: str | os.PathLike, output: str | os.PathLike, glosser: Glo
     # shared-task text drops the gloss line of a record with gaps; glossed output keeps its ``?`` instead
     glossed = _gloss_keeping(records, glosser, segmented, check, overwrite_glosses, known,
                              partial=output_format == "jsonl")
+    listed: list[WorklistEntry] = []
+    if worklist is not None:
+        glossed = _listing(glossed, listed)
     write_records(_counted(glossed, result, progress), output, output_format, write_segmentation=write_segmentation)
     result.warning = check.warning()
+    if worklist is not None:
+        result.worklist, result.listed = os.fspath(worklist), write_worklist(listed, worklist)
     return result
+
+
+def _listing(glossed: Iterator[IGTRecord | GlossedRecord],
+             listed: list[WorklistEntry]) -> Iterator[IGTRecord | GlossedRecord]:
+    """The outputs as they pass, each one the model glossed noted for the worklist."""
+    for output in glossed:
+        if isinstance(output, GlossedRecord):
+            listed.append(entry_of(output))
+        yield output
 
 
 def _gloss_keeping(records: Iterable[IGTRecord], glosser: Glosser, segmented: str, check: TrainingCheck | None,

@@ -42,11 +42,15 @@ from ..glossing import LOW_CONFIDENCE, FillSummary, fill_document, gloss_text
 from ..formats import detect_format, downloads, format_of, read_document, upload_suffixes, write_document
 from ..interlinear import GlossState, InterlinearDocument, ProtectedGlossError
 from ..interlinear.cldf_metadata import describes_cldf_dataset
+from ..learning import (LEARN_EPOCHS, LEARN_NICENESS, MIN_SENTENCES, LearningJob, corrections_to_learn, effort, learned_models,
+                        next_model_dir, regloss_unaccepted, review_of, run_learning_job, states_before)
 from ..models.base import CONFIG_NAME, Glosser
 from ..records import squash_space
 from ..models.loading import DEFAULT_MODEL_DIR, load_model
-from .schemas import (AcceptRequest, DocumentView, ModelsView, MorphemeView, SentenceView, SummaryView,
-                      TextRequest, WordView)
+from ..worklist import confidences_of, least_confident_first, sentence_score
+from .jobs import Learning
+from .schemas import (AcceptRequest, DocumentView, EffortView, LearningView, ModelsView, MorphemeView, SentenceView,
+                      SummaryView, TextRequest, WordView)
 
 #: Download formats: name -> file suffix and media type (from the format registry).
 DOWNLOADS = downloads()
@@ -75,9 +79,12 @@ class ServerSettings:
     port: int | None = None
     #: Whether any IP address is a name for it (it listens on every interface).
     any_address: bool = False
+    #: Epochs of "learn from my corrections" (fixed: the same corrections give the same model).
+    learn_epochs: int = LEARN_EPOCHS
 
     @classmethod
-    def from_options(cls, specs: list[str], corrections: Path, max_upload_mb: float = 5.0) -> ServerSettings:
+    def from_options(cls, specs: list[str], corrections: Path, max_upload_mb: float = 5.0,
+                     learn_epochs: int = LEARN_EPOCHS) -> ServerSettings:
         models: dict[str, Path | None] = {}
         if (DEFAULT_MODEL_DIR / CONFIG_NAME).is_file():
             models["default"] = None
@@ -90,9 +97,13 @@ class ServerSettings:
             if not re.fullmatch(r"[\w.-]{1,64}", name):
                 raise AutoglossError(f"model name '{name}': use letters, digits, '.', '_' or '-'")
             models[name] = path
+        for name, path in learned_models(corrections).items():  # learned from these corrections before
+            models.setdefault(name, path)
         if not models:
             raise AutoglossError("no model to offer: give --model PATH (the packaged model is not installed)")
-        return cls(models, Path(corrections), int(max_upload_mb * 1024 * 1024))
+        if learn_epochs < 1:
+            raise AutoglossError(f"--learn-epochs {learn_epochs}: give one or more")
+        return cls(models, Path(corrections), int(max_upload_mb * 1024 * 1024), learn_epochs=learn_epochs)
 
     def listening(self, host: str, port: int) -> ServerSettings:
         """These settings for a server listening on ``host``:``port``: it also
@@ -122,6 +133,8 @@ class _Session:
     scratch: Path | None = None
     #: What the model was not trained on (see ``glossing.TrainingCheck``), shown above the sentences.
     warning: str | None = None
+    #: The accepted sentences, as the model offered them and the linguist left them (``learning.Review``).
+    reviews: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def discard(self) -> None:
@@ -150,6 +163,11 @@ class _Store:
             for session in self._items.values():
                 session.discard()
             self._items.clear()
+
+    def peek(self, key: str) -> _Session | None:
+        """The document under ``key``, if it is still held."""
+        with self._lock:
+            return self._items.get(key)
 
     def get(self, key: str) -> _Session:
         with self._lock:
@@ -182,16 +200,26 @@ class _Models:
                 self._loaded[name] = load_model(self._settings.models[name])
             return self._loaded[name]
 
+    def add(self, name: str, path: Path, glosser: Glosser) -> None:
+        """Offer a model made while the server runs (a learned one)."""
+        with self._lock:
+            self._settings.models[name] = path
+            self._loaded[name] = glosser
 
-def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = None) -> FastAPI:
-    store, models = _Store(), _Models(settings, glossers)
+
+def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = None,
+               learning_runner=run_learning_job) -> FastAPI:
+    """The post-editor's app; ``learning_runner`` is what a learning job's process runs."""
+    store, models, learning = _Store(), _Models(settings, glossers), Learning(learning_runner)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        learning.stop()
         store.clear()
 
     app = FastAPI(title="autogloss post-editor", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.learning = learning
     corrections = CorrectionsLog(settings.corrections)
     static = resources.files("autogloss.web") / "static"
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
@@ -276,10 +304,51 @@ def create_app(settings: ServerSettings, glossers: dict[str, Glosser] | None = N
             if index >= len(document.sentences):
                 raise HTTPException(404, f"no sentence {index + 1} (the document has {len(document.sentences)})")
             sentence = document.sentences[index]
+            states = states_before(sentence)
             edited = _apply(document, sentence, request.glosses)
             sentence.accepted = True
             corrections.append(sentence.record(document.language), session.name, edited)
+            session.reviews.append(review_of(index, sentence, edited, session.model, states))
             return _sentence_view(index, sentence, settings)
+
+    @app.get("/api/documents/{key}/effort")
+    def get_effort(key: str = PathParam(pattern=DOCUMENT_ID)) -> EffortView:
+        session = store.get(key)
+        with session.lock:
+            return EffortView(**effort(session.document, session.reviews).to_dict())
+
+    @app.post("/api/documents/{key}/learn", status_code=202)
+    def learn(key: str = PathParam(pattern=DOCUMENT_ID)) -> LearningView:
+        """Fine-tune a copy of the document's model on the corrections, in the
+        background; when it is done, its sentences nobody accepted are glossed again."""
+        session = store.get(key)
+        base = session.model
+        models.get(base)
+        if not settings.corrections.is_file():
+            raise HTTPException(422, f"no sentence accepted yet: accept at least {MIN_SENTENCES} sentences, "
+                                     f"then learn from them")
+        corrections_to_learn(settings.corrections)  # too few or malformed: a 400 naming the file and line
+        job = LearningJob(settings.corrections, settings.models[base], base, next_model_dir(settings.corrections),
+                          epochs=settings.learn_epochs, niceness=LEARN_NICENESS)
+        return LearningView(**learning.start(job, key, lambda done: _learned(done, key)))
+
+    def _learned(job: LearningJob, key: str) -> str:
+        """Offer a learned model and re-gloss the document it was learned for; the line the page shows."""
+        name, glosser = job.out_dir.name, load_model(job.out_dir)
+        models.add(name, job.out_dir, glosser)
+        session = store.peek(key)
+        if session is None:
+            return f"{name} is ready (in the model list); the document is no longer open"
+        with session.lock:
+            waiting = sum(not sentence.accepted for sentence in session.document.sentences)
+            summary = regloss_unaccepted(session.document, glosser)
+            session.model = name
+        return (f"{name} is ready and glossed the {waiting:,} sentence(s) nobody has accepted again "
+                f"({summary.overwritten + summary.filled:,} glosses; accepted ones unchanged)")
+
+    @app.get("/api/learning")
+    def learning_status() -> LearningView:
+        return LearningView(**learning.status())
 
     @app.get("/api/documents/{key}/download")
     def download(key: str = PathParam(pattern=DOCUMENT_ID),
@@ -405,16 +474,19 @@ def _sentence_view(index: int, sentence, settings: ServerSettings) -> SentenceVi
     words = [WordView(form=word.form, segmented=word.segmented, morphemes=[
         MorphemeView(form=slot.form, gloss=slot.gloss, state=slot.state.value, editable=slot.editable,
                      confidence=slot.confidence) for slot in word.slots]) for word in sentence.words]
+    score = sentence_score(confidences_of(sentence))
     return SentenceView(index=index, id=sentence.id, translation=sentence.translation, accepted=sentence.accepted,
-                        words=words)
+                        words=words, score=None if score is None else round(score[0], 4))
 
 
 def _view(key: str, session: _Session, settings: ServerSettings) -> DocumentView:
     with session.lock:
         sentences = [_sentence_view(i, s, settings) for i, s in enumerate(session.document.sentences)]
+        order = least_confident_first(session.document.sentences)
+        shown_effort = EffortView(**effort(session.document, session.reviews).to_dict())
     return DocumentView(id=key, name=session.name, source_format=session.source_format, model=session.model,
                         summary=session.summary, sentences=sentences, low_confidence=settings.low_confidence,
-                        warning=session.warning)
+                        warning=session.warning, least_confident=order, effort=shown_effort)
 
 
 def _too_large_message(limit: int) -> str:

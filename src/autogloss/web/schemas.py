@@ -48,12 +48,45 @@ class SentenceView(BaseModel):
     translation: str | None
     accepted: bool
     words: list[WordView]
+    #: The lowest confidence among the glosses still to check (``worklist.sentence_score``); None: nothing to check.
+    score: float | None = None
 
 
 class SummaryView(BaseModel):
     filled: int
     kept: int
     skipped: int
+
+
+class EffortView(BaseModel):
+    """What the document has cost so far (``learning.Effort``)."""
+
+    filled: int
+    open_guesses: int
+    accepted: int
+    reviewed: int
+    changed: int
+    typed: int
+    agreement: float | None
+    window: int
+    window_sentences: int
+    by_model: dict[str, list[int]]
+
+
+class LearningView(BaseModel):
+    """The learning job (``web.jobs.Learning.status``)."""
+
+    state: Literal["idle", "training", "re-glossing", "done", "failed"]
+    phase: str | None = None
+    done: int | None = None
+    total: int | None = None
+    elapsed: float | None = None
+    eta: float | None = None
+    message: str | None = None
+    document: str | None = None
+    model: str | None = None
+    base: str | None = None
+    epochs: int | None = None
 
 
 class DocumentView(BaseModel):
@@ -66,6 +99,9 @@ class DocumentView(BaseModel):
     sentences: list[SentenceView]
     #: One line when the model was not trained on the text's language or setting (see glossing.TrainingCheck).
     warning: str | None = None
+    #: Sentence indices, least confident first (``worklist.least_confident_first``).
+    least_confident: list[int] = []
+    effort: EffortView | None = None
 
 
 class ModelsView(BaseModel):

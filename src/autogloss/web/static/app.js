@@ -1,7 +1,7 @@
 // The post-editor page: talks to the JSON API of `autogloss serve` only.
 "use strict";
 
-const state = { doc: null, lowConfidence: 0.5 };
+const state = { doc: null, lowConfidence: 0.5, polling: null };
 const $ = (id) => document.getElementById(id);
 
 function showError(message) {
@@ -35,7 +35,9 @@ async function loadModels() {
   state.lowConfidence = info.low_confidence;
   state.maxUpload = info.max_upload_bytes;
   const models = $("model");
+  const chosen = models.value;
   models.replaceChildren(...info.models.map((name) => new Option(name, name)));
+  if (info.models.includes(chosen)) models.value = chosen;
   const formats = $("download-format");
   formats.replaceChildren(...info.formats.map((name) => new Option(name, name)));
 }
@@ -138,14 +140,139 @@ function renderSentence(sentence) {
   return card;
 }
 
-function render() {
+// The sentence indices in the order chosen: the document's, or least confident first (from the server).
+function sentenceOrder() {
   const doc = state.doc;
-  $("document").hidden = false;
+  if ($("order").value === "least-confident" && doc.least_confident.length === doc.sentences.length) {
+    return doc.least_confident;
+  }
+  return doc.sentences.map((sentence) => sentence.index);
+}
+
+function renderSummary() {
+  const doc = state.doc;
   const s = doc.summary;
   $("summary").textContent = doc.name + " · model " + doc.model + " · " + s.filled + " filled, " +
     s.kept + " kept, " + s.skipped + " skipped";
+}
+
+function render() {
+  const doc = state.doc;
+  $("document").hidden = false;
+  renderSummary();
   showModelWarning(doc.warning);
-  $("sentences").replaceChildren(...doc.sentences.map(renderSentence));
+  $("sentences").replaceChildren(...sentenceOrder().map((index) => renderSentence(doc.sentences[index])));
+  showEffort(doc.effort);
+}
+
+function percent(share) { return Math.round(100 * share) + "%"; }
+
+// How much of the work the model did, how much the linguist changed, and how well it agrees lately.
+function showEffort(effort) {
+  if (!effort) { $("effort").textContent = ""; return; }
+  const parts = ["model filled " + effort.filled + " glosses", "you changed " + effort.changed + " of the " +
+                 effort.reviewed + " you accepted"];
+  if (effort.agreement !== null) {
+    parts.push("agreement with you on the last " + effort.window_sentences + " accepted sentence" +
+               (effort.window_sentences === 1 ? "" : "s") + ": " + percent(effort.agreement));
+  }
+  const byModel = Object.entries(effort.by_model).filter(([, counts]) => counts[0] > 0);
+  if (byModel.length > 1) {
+    parts.push(byModel.map(([name, counts]) => name + " " + percent(1 - counts[1] / counts[0]) + " of " +
+                           counts[0]).join(", "));
+  }
+  $("effort").textContent = parts.join(" · ");
+}
+
+async function refreshEffort() {
+  const effort = await (await api("/api/documents/" + state.doc.id + "/effort")).json();
+  state.doc.effort = effort;
+  showEffort(effort);
+}
+
+// Replace the page's document by the server's, keeping what the person typed and has not accepted yet.
+function rerenderKeepingEdits(doc) {
+  const typed = new Map();
+  document.querySelectorAll("article.sentence").forEach((card) => {
+    const edits = [...card.querySelectorAll("input.gloss.edited")].map((input) =>
+      [Number(input.dataset.word), Number(input.dataset.morph), input.value]);
+    if (edits.length) typed.set(Number(card.dataset.index), edits);
+  });
+  const before = state.doc;
+  state.doc = doc;
+  render();
+  typed.forEach((edits, index) => {
+    const card = document.querySelector('article.sentence[data-index="' + index + '"]');
+    edits.forEach(([word, morph, value]) => {
+      const old = before.sentences[index].words[word], now = doc.sentences[index].words[word];
+      if (!card || !now || old.morphemes.length !== now.morphemes.length) return;  // cut again: cannot line up
+      const input = card.querySelector('input.gloss[data-word="' + word + '"][data-morph="' + morph + '"]');
+      if (input && !input.readOnly) {
+        input.value = value;
+        input.dispatchEvent(new Event("input"));
+      }
+    });
+  });
+}
+
+function showLearning(job) {
+  const box = $("learning");
+  if (!job || job.state === "idle") { box.hidden = true; return; }
+  box.hidden = false;
+  box.className = job.state === "failed" ? "failed" : job.state === "done" ? "done" : "";
+  const bar = $("learning-progress");
+  let text;
+  if (job.state === "done") {
+    text = "Learned: " + job.message;
+  } else if (job.state === "failed") {
+    text = "Learning from the corrections failed: " + job.message;
+  } else {
+    text = "Learning from your corrections (" + job.model + ", from " + job.base + "): " + (job.phase || "starting");
+    if (job.total) text += " · step " + job.done + "/" + job.total;
+    if (job.eta !== null && job.eta !== undefined) text += " · about " + Math.ceil(job.eta) + " s left";
+  }
+  bar.hidden = !(job.total && job.state !== "failed");
+  if (job.total) bar.value = job.state === "done" ? 1 : job.done / job.total;
+  $("learning-text").textContent = text;
+  $("learn-button").disabled = job.state === "training" || job.state === "re-glossing";
+}
+
+async function pollLearning() {
+  state.polling = null;
+  let job;
+  try {
+    job = await (await api("/api/learning")).json();
+  } catch (error) {
+    showError(error.message);
+    state.polling = setTimeout(pollLearning, 2000);
+    return;
+  }
+  showLearning(job);
+  if (job.state === "training" || job.state === "re-glossing") {
+    state.polling = setTimeout(pollLearning, 1000);
+    return;
+  }
+  if (job.state === "done") {
+    await loadModels();
+    if (state.doc && job.document === state.doc.id) {
+      rerenderKeepingEdits(await (await api("/api/documents/" + state.doc.id)).json());
+      $("model").value = state.doc.model;
+    }
+  }
+}
+
+async function learnFromCorrections() {
+  showError("");
+  if (!state.doc) return;
+  $("learn-button").disabled = true;
+  try {
+    const job = await (await api("/api/documents/" + state.doc.id + "/learn", { method: "POST" })).json();
+    showLearning(job);
+    if (!state.polling) state.polling = setTimeout(pollLearning, 500);
+  } catch (error) {
+    showError(error.message);
+    $("learn-button").disabled = false;
+  }
 }
 
 // What the model was not trained on (a language, plain text), above the sentences.
@@ -177,6 +304,7 @@ async function acceptSentence(card, index) {
     state.doc.sentences[index] = sentence;
     card.replaceWith(renderSentence(sentence));
     setStatus("sentence " + (index + 1) + " accepted and saved to the corrections file");
+    await refreshEffort();
   } catch (error) {
     showError(error.message);
   }
@@ -206,4 +334,7 @@ async function downloadDocument() {
 
 $("gloss-form").addEventListener("submit", glossInput);
 $("download-button").addEventListener("click", downloadDocument);
+$("learn-button").addEventListener("click", learnFromCorrections);
+$("order").addEventListener("change", () => { if (state.doc) rerenderKeepingEdits(state.doc); });
 loadModels().catch((error) => showError(error.message));
+pollLearning();
