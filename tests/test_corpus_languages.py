@@ -77,3 +77,26 @@ def test_an_unreadable_language_table_names_the_file(tmp_path):
 def test_the_shared_data_tables_map_apics_glottocodes():
     table = glottocode_table(SHARED_DATA)
     assert table["sran1240"] == "srn" and table["nort2671"] == "sme"
+
+
+def test_odin_files_named_by_no_iso_code_are_und_with_the_reason(tmp_path):
+    from autogloss.corpus.build import BuildReport, compile_examples
+    from autogloss.corpus.sources import load_odin, odin_language
+
+    assert odin_language("tur") == (Language(name="Turkish", iso639_3="tur"), "iso639-3 given")
+    # ODIN's two-letter names are not ISO 639-1: ja.txt holds Jamaican Creole
+    assert odin_language("ja") == (Language(iso639_3="und"), "und: file name is no ISO 639-3 code")
+    assert odin_language("srp-hrv") == (Language(iso639_3="und"), "und: file name is a list of codes")
+    assert odin_language("???")[0].iso639_3 == "und" and odin_language("qqq")[0].iso639_3 == "und"
+    odin = tmp_path / "odin"
+    odin.mkdir()
+    igt = "\\t ev-de\n\\m ev-de\n\\g house-LOC\n\\l at home\n"
+    for stem in ("tur", "ja", "srp-hrv"):
+        (odin / f"{stem}.txt").write_text(igt.replace("ev", stem[:2]), encoding="utf-8")
+    records = list(load_odin(tmp_path, [], []))
+    assert {(r.origin.rsplit("/", 1)[-1].split(":")[0], r.language.iso639_3, r.language_method) for r in records} == {
+        ("tur.txt", "tur", "iso639-3 given"), ("ja.txt", "und", "und: file name is no ISO 639-3 code"),
+        ("srp-hrv.txt", "und", "und: file name is a list of codes")}
+    report = BuildReport()
+    compile_examples(records, report)
+    assert report.undetermined == {"odin: file name is no ISO 639-3 code": 1, "odin: file name is a list of codes": 1}

@@ -64,7 +64,8 @@ def test_the_dataset_card_lists_each_sources_licences(mini_data, tmp_path):
         licences.setdefault(record.source, set()).add(record.license)
     assert set(licences) == set(report.sentences_read)
     for source, found in licences.items():
-        row = next(line for line in card.splitlines() if line.startswith(f"| {source} |"))
+        table = card.split("## Sources and their licences", 1)[1]
+        row = next(line for line in table.splitlines() if line.startswith(f"| {source} |"))
         assert all(licence in row for licence in found), row
     assert "| sigmorphon2023 | 6 | CC BY-NC 4.0 (6) |" in card
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())

@@ -18,6 +18,7 @@ from ..formats.sigmorphon import read_sigmorphon
 from ..records import IGTRecord, Language
 from .apics import APICS, load_apics
 from .imtvault import IMTVAULT, load_imtvault
+from .languages import ISO_GIVEN, UND, iso_code, iso_name
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,21 @@ def load_shared_task(data_dir: Path, skipped: list[FormatError], notes: list[str
             )
 
 
-def odin_language(file_stem: str) -> Language:
-    """The language of an ODIN file from its name: a valid ISO 639-3 code
-    gives code and name; hyphen-joined lists and unknown codes give nothing."""
-    if re.fullmatch(r"[a-z]{3}", file_stem):
-        import pycountry  # (its tables take half a second to load)
-
-        entry = pycountry.languages.get(alpha_3=file_stem)
-        if entry is not None:
-            return Language(name=entry.name, iso639_3=file_stem)
-    return Language()
+def odin_language(file_stem: str) -> tuple[Language, str]:
+    """The language of an ODIN file from its name, and how it was decided (a
+    ``language_method``): a valid ISO 639-3 code gives code and name
+    (``iso639-3 given``). Anything else is ``und`` with the reason: a
+    hyphen-joined list names several languages, and the two-letter and other
+    names of the conversion are not codes one can trust (``ja.txt`` holds
+    Jamaican Creole, not Japanese)."""
+    code = iso_code(file_stem) if re.fullmatch(r"[a-z]{3}", file_stem) else None
+    if code is not None:
+        return Language(name=iso_name(code), iso639_3=code), ISO_GIVEN
+    if re.fullmatch(r"[a-z]{2,3}(-[a-z]{2,3})+", file_stem):
+        reason = "file name is a list of codes"
+    else:
+        reason = "file name is no ISO 639-3 code"
+    return Language(iso639_3=UND), f"{UND}: {reason}"
 
 
 def load_odin(data_dir: Path, skipped: list[FormatError], notes: list[str]) -> Iterator[IGTRecord]:
@@ -108,11 +114,13 @@ def load_odin(data_dir: Path, skipped: list[FormatError], notes: list[str]) -> I
         notes.append(f"{ODIN}: folder {folder} not found; left out")
         return
     for path in sorted(folder.glob("*.txt")):
-        yield from read_sigmorphon(
+        language, method = odin_language(path.stem)
+        for record in read_sigmorphon(
             path, skip_invalid=True, skipped=skipped, id_prefix=f"{ODIN}/{path.stem}/",
-            language=odin_language(path.stem), metalanguage="English", source=ODIN,
+            language=language, metalanguage="English", source=ODIN,
             split="pretrain", license=ODIN_LICENSE,
-        )
+        ):
+            yield record.replace(language_method=method)
 
 
 def load_guarani(data_dir: Path, skipped: list[FormatError], notes: list[str]) -> Iterator[IGTRecord]:

@@ -99,6 +99,8 @@ def _language_label(table: pa.Table) -> pa.Array:
         code = iso or glotto
         if name:
             labels.append(f"{name} ({code})" if code else name)
+        elif code == UND:
+            labels.append(f"Undetermined ({UND})")
         elif code:
             labels.append(code)
         else:
