@@ -25,7 +25,8 @@ from autogloss.models.neural import training
 
 TINY = {"hidden": 16, "char_dim": 8, "language_dim": 4, "form_dim": 8, "label_dim": 8, "translation_hidden": 8,
         "layers": 1, "dropout": 0.0}
-SETTINGS = TrainingSettings(epochs=3, batch_size=2, learning_rate=1e-2, patience=99, min_epochs=1)
+SETTINGS = TrainingSettings(epochs=3, batch_size=2, learning_rate=1e-2, patience=99, min_epochs=1,
+                            epoch_checkpoint_seconds=0.0)
 
 
 def batch_hash(chunk) -> str:

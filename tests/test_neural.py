@@ -63,7 +63,7 @@ class Interrupt(Exception):
 
 def test_a_killed_run_resumes_from_its_checkpoint(data, tmp_path):
     train, dev = data
-    settings = TrainingSettings(epochs=4, batch_size=4)
+    settings = TrainingSettings(epochs=4, batch_size=4, epoch_checkpoint_seconds=0.0)  # a checkpoint every epoch
     messages = []
 
     def die_after_two_epochs(message):
@@ -341,3 +341,18 @@ def test_words_the_memory_glosses_are_cut_into_one_piece_per_label(data, tmp_pat
         assert record.glosses == " ".join(glosser.memory.lookup("words", w)[0] for w in record.transcription_words)
         assert check_alignment(record) == []
         assert [w.replace("-", "") for w in record.segmentation.split()] == record.transcription_words
+
+
+def test_short_epochs_are_not_each_checkpointed(data, tmp_path, monkeypatch):
+    from autogloss.models.neural import training
+
+    train, dev = data
+    saved = []
+    real_save = training._save_checkpoint
+    monkeypatch.setattr(training, "_save_checkpoint", lambda *args: saved.append(1) or real_save(*args))
+    glosser = NeuralGlosser.create(train, **TINY)
+    fit(glosser, train, [], tmp_path / "ckpt", TrainingSettings(epochs=6, batch_size=4, epoch_checkpoint_seconds=3600))
+    assert saved == []  # six epochs of a few steps: none an hour after the start
+    fit(NeuralGlosser.create(train, **TINY), train, [], tmp_path / "every",
+        TrainingSettings(epochs=6, batch_size=4, epoch_checkpoint_seconds=0.0))
+    assert len(saved) == 6

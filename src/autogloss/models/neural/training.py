@@ -57,6 +57,9 @@ class TrainingSettings:
     decay_start: float = 0.6  # share of the planned steps after which it decays
     final_lr_share: float = 0.05
     checkpoint_minutes: float = 10.0  # within an epoch, save a checkpoint this often
+    # at an epoch's end, save a checkpoint when this long has passed since the last (0: after every epoch);
+    # a model fine-tuned for 150 short epochs of a few sentences spent a third of its time saving them
+    epoch_checkpoint_seconds: float = 30.0
 
 
 def learning_rate_factor(progress: float, settings: TrainingSettings) -> float:
@@ -306,9 +309,10 @@ def fit(
     """Train ``glosser`` in place on ``train``, keeping the best state by ``dev``
     score; returns a training summary. Without dev records the last state is kept.
 
-    A checkpoint goes into the directory ``checkpoint`` after every epoch and,
-    within long epochs, every ``settings.checkpoint_minutes``; a run started
-    again with the same directory resumes from it, mid-epoch included.
+    A checkpoint goes into the directory ``checkpoint`` at the end of an epoch
+    when ``settings.epoch_checkpoint_seconds`` have passed since the last one
+    and, within long epochs, every ``settings.checkpoint_minutes``; a run
+    started again with the same directory resumes from it, mid-epoch included.
     ``budget`` (default: ``settings.max_minutes`` from now) is the wall-clock
     time the caller has: the learning-rate schedule is fitted to it and the
     loop stops early enough for the last dev scoring, ``sentences_after``
@@ -373,8 +377,8 @@ def fit(
                        and record["epoch"] >= settings.min_epochs)
             if share < 1.0 or stalled:
                 state["planned_epochs"] = min(state["planned_epochs"], state["epoch"])  # done: resuming ends at once
-            run.save()
-            # after saving: a run stopped here resumes after this epoch
+            if distributed.agree(time.perf_counter() - run.last_saved >= settings.epoch_checkpoint_seconds):
+                run.save()  # a run stopped after this resumes after this epoch (else after the last one saved)
             say(progress, _format_record(record) + (f"  ({EPOCH_SCORES})" if "score" in record else ""))
             if stalled:
                 break
