@@ -169,8 +169,8 @@ def table(points: dict[str, dict], meta: dict) -> str:
              f"among its 25, ...); `all` is the whole file, where seeds only change the training's randomness. "
              f"*pretrained*: the packaged model (`{meta['bases']}`) fine-tuned; *scratch*: random weights, hidden "
              f"size {meta['settings']['hidden']}. Both with the shared-task recipe "
-             "(`autogloss.sharedtask.neural_trainer`: under 200 sentences all train, in batches of 8; from 200 on the "
-             "last tenth selects the epoch and calibrates) for a fixed length, the same at every size and on any "
+             "(`autogloss.sharedtask.neural_trainer`: under 200 sentences all train, in batches of 8; from 200 on "
+             "a random tenth held out selects the epoch and calibrates) for a fixed length, the same at every size and on any "
              f"machine: {meta['rule']}.",
              "",
              "Rules followed: the shared task's tracks (track 1: plain transcriptions in, word glosses out, trained on "
@@ -191,11 +191,14 @@ def table(points: dict[str, dict], meta: dict) -> str:
 
 
 def plot(points: dict[str, dict], iso: str, path: Path) -> Path:
-    """Both tracks' curves of one language, each start a line (mean) with its min-max band."""
+    """The curves of one language, a panel per track it has points of, each
+    start a line (mean) with its min-max band."""
     plt = pyplot()
     rows = summary(points)
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for axis, track in zip(axes, TRACKS):
+    tracks = [track for track in TRACKS if any(key[:2] == (iso, track) for key in rows)]
+    figure, axes = plt.subplots(1, len(tracks), figsize=(5 * len(tracks), 4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for axis, track in zip(axes, tracks):
         metric = HEADLINE[track]
         for start, marker in zip(STARTS, "os"):
             found = sorted(((row["sentences"], row[metric]) for key, row in rows.items()

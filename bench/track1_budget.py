@@ -6,7 +6,7 @@
 
 For Tsez, Nyangbo and Uspanteko track 1 (sentences and glosses only; the
 shared task's closed track), each point trains one model on the training file
-(its last tenth selects the epoch), scores it on dev and records dev word and
+(a random tenth held out selects the epoch), scores it on dev and records dev word and
 morpheme accuracy (official scorer), and the word accuracy on dev words whose
 form occurs in training (the memory answers most of them) and on the others
 (which the decoder glosses) with their share. The points:
@@ -254,7 +254,7 @@ def _cell(value: float | None) -> str:
 def markdown(data: dict) -> str:
     lines = ["# Track 1 on the data-rich languages: training length, threads, hidden size (dev)", "",
              f"Updated {data['updated']} on {data['machine']}. Track 1 rules (training on sentences and glosses only): "
-             f"trained on each language's track 1 training file, the last tenth selecting the epoch; dev only scored "
+             f"trained on each language's track 1 training file, a random tenth held out selecting the epoch; dev only scored "
              f"(official scorer). Fine-tuned points start from `{data['base_model']}` (shared-task track 1 rules: "
              f"{data['track1_rules']}); from-scratch points from random weights. Lengths are fixed epochs: what the "
              "minutes of one thread's CPU time afford at the costs of `python -m bench.epochs` (fine-tuned, one "

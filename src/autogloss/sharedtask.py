@@ -136,8 +136,9 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
 def seq2seq_trainer(minutes: float, model_options: dict | None = None, base: str | Path | None = None,
                     settings=None, generation=None, progress: Callable[[str], None] | None = None) -> Trainer:
     """A trainer of seq2seq glossers within ``minutes`` per task: a new T5
-    (``model_options``), or ``base`` fine-tuned. As for the neural glosser,
-    the last tenth of the training data selects the model; languages with
+    (``model_options``), or ``base`` fine-tuned. The last tenth of the
+    training data selects the model (the neural trainer holds out a random
+    tenth, which also calibrates; this one is not calibrated); languages with
     fewer than :data:`SMALL_DATA_SENTENCES` sentences train on all of it,
     without selection. ``settings``: Seq2SeqTrainingSettings, ``generation``:
     GenerationSettings (defaults: the shared-task ones)."""
