@@ -381,7 +381,8 @@ def test_a_stale_checkpoint_from_other_data_is_named_and_restart_discards_it(tmp
 
     other = list(read_sigmorphon(_write(tmp_path / "dev.txt", DEV)))
     with pytest.raises(Interrupt):
-        train_glosser(other, [], model, TrainingSettings(epochs=3, batch_size=4), network_options=TINY, progress=die)
+        train_glosser(other, [], model, TrainingSettings(epochs=3, batch_size=4, epoch_checkpoint_seconds=0.0),
+                      network_options=TINY, progress=die)  # a checkpoint after every epoch
     assert (checkpoint_dir(model) / "state.pt").is_file()
     train = _write(tmp_path / "train.txt", TRAIN)
     done = invoke("train", "--train", train, "--out", model, "--epochs", "1", "--hidden", "16")
