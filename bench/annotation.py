@@ -50,7 +50,7 @@ from autogloss.metrics import morpheme_tokens, word_tokens
 from autogloss.models.base import Glosser
 from autogloss.models.loading import DEFAULT_MODEL_DIR, load_model
 from autogloss.records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord
-from autogloss.sharedtask import TRACKS, TaskData, _strip_glosses, base_model_name
+from autogloss.sharedtask import TRACKS, base_model_name, covered_inputs
 from autogloss.worklist import least_confident_first
 
 from .learning import (HEADLINE, RESULTS, Eta, TrainingRule, cpu_time, dev_scores, named_task, nested_subset,
@@ -162,7 +162,7 @@ def run_study(run: Run, data_dir: Path, study: Study, work: Path) -> dict:
         return state  # finished (all its rounds, or the pool ran out)
     folder.mkdir(parents=True, exist_ok=True)
     task = named_task(data_dir, run.iso, run.track)
-    inputs = _strip_glosses(task.train, run.track)
+    inputs = covered_inputs(task.train, run.track)
     label = f"[{run.key}]"
     started = time.monotonic()
     if state is None:

@@ -183,7 +183,7 @@ class TaskData:
     segmentation_gold: list[IGTRecord] = field(default_factory=list)
 
 
-def _strip_glosses(records: list[IGTRecord], track: int) -> list[IGTRecord]:
+def covered_inputs(records: list[IGTRecord], track: int) -> list[IGTRecord]:
     """Gold records turned into inputs, as the covered files are."""
     return [r.replace(glosses="", segmentation=r.segmentation if track == 2 else None) for r in records]
 
@@ -204,7 +204,7 @@ def load_task(data_dir: Path, iso: str, track: int) -> TaskData:
         train, dev_gold = dev_gold[:cut], dev_gold[cut:]
         segmentation_gold = segmentation_gold[cut:]
         note = f"no gold train data: trained on dev sentences 1-{cut}, scored on the remaining {len(dev_gold)}"
-        dev_inputs = _strip_glosses(dev_gold, track)
+        dev_inputs = covered_inputs(dev_gold, track)
     else:
         dev_inputs = read("dev", True)
     if [r.transcription for r in segmentation_gold] != [r.transcription for r in dev_gold]:
