@@ -54,6 +54,19 @@ def test_an_ensemble_of_a_model_with_itself_glosses_as_the_model(data, tmp_path)
             assert sum(ours.confidences, []) == pytest.approx(sum(theirs.confidences, []), abs=2e-4)
 
 
+def test_an_ensemble_of_a_model_with_its_twin_searches_beams_as_the_model(data, tmp_path):
+    glosser = _trained(data, tmp_path, 0, "a", memory=False, epochs=30)
+    inputs = [r.replace(segmentation=None) for r in _inputs(data)]
+    glosser.configure(beams=3)
+    alone = list(glosser.gloss_with_confidence(inputs))
+    together = EnsembleGlosser.combine([glosser, _with_labels_reversed(glosser)])
+    together.configure(beams=3)
+    outputs = list(together.gloss_with_confidence(inputs))
+    assert [o.record.glosses for o in outputs] == [o.record.glosses for o in alone]
+    for ours, theirs in zip(outputs, alone):
+        assert sum(ours.confidences, []) == pytest.approx(sum(theirs.confidences, []), abs=2e-4)
+
+
 def test_an_ensemble_of_two_models_is_aligned_and_round_trips(data, tmp_path):
     first, second = _trained(data, tmp_path, 0, "a"), _trained(data, tmp_path, 1, "b")
     inputs = _inputs(data)

@@ -8,6 +8,7 @@ from autogloss.formats.sigmorphon import read_sigmorphon
 from autogloss.models import load_model
 from autogloss.models.neural import NeuralGlosser, TrainingSettings, fit, train_glosser
 from autogloss.models.base import checkpoint_dir
+from autogloss.models.neural.network import beam_words, mask_word_scores
 from autogloss.records import IGTRecord, check_alignment
 
 from conftest import DEV, TRAIN, covered, cli
@@ -356,3 +357,102 @@ def test_short_epochs_are_not_each_checkpointed(data, tmp_path, monkeypatch):
     fit(NeuralGlosser.create(train, **TINY), train, [], tmp_path / "every",
         TrainingSettings(epochs=6, batch_size=4, epoch_checkpoint_seconds=0.0))
     assert len(saved) == 6
+
+
+class _TableStepper:
+    """A decoder whose next-output probabilities depend only on the outputs so
+    far (``table``: prefix tuple -> probabilities of outputs 0..3; 0 ends)."""
+
+    def __init__(self, table):
+        self.table, self.prefixes, self.seen = table, [()], []
+
+    def log_probs(self, step, previous):
+        if step:
+            self.prefixes = [prefix + (int(p),) for prefix, p in zip(self.prefixes, previous)]
+        self.seen.append(len(self.prefixes))
+        probs = torch.tensor([self.table.get(prefix, [1.0, 0.0, 0.0, 0.0]) for prefix in self.prefixes])
+        return mask_word_scores(probs.clamp(min=1e-30).log(), step), torch.ones(len(self.prefixes), 3) / 3
+
+    def keep(self, rows):
+        self.prefixes = [self.prefixes[int(r)] for r in rows]
+
+
+def test_beam_search_finds_the_more_probable_sequence_that_greedy_misses():
+    # Greedy takes label 2 first (0.6) and then ends on a coin flip: 0.6 * 0.5 * ... ;
+    # label 3 first (0.4) is followed by a sure end: 0.4 * 1.0 beats 0.6 * 0.5.
+    table = {(): [0.0, 0.0, 0.6, 0.4], (2,): [0.5, 0.0, 0.25, 0.25], (3,): [1.0, 0.0, 0.0, 0.0],
+             (2, 2): [1.0, 0, 0, 0], (2, 3): [1.0, 0, 0, 0]}
+    stepper = _TableStepper(table)
+    decoding = beam_words(2, torch.tensor([1]), 3, 4, 2, stepper)
+    assert decoding.labels[1].tolist() == [3, 0, -1, -1]
+    assert decoding.confidence[1, :2].tolist() == pytest.approx([0.4, 1.0])
+    assert (decoding.labels[0] == -1).all()  # not asked for: not decoded
+    greedy = beam_words(2, torch.tensor([1]), 3, 4, 1, _TableStepper(table))
+    assert greedy.labels[1].tolist() == [2, 0, -1, -1]
+    assert greedy.confidence[1, :2].tolist() == pytest.approx([0.6, 0.5])
+
+
+def test_beam_search_stops_a_word_once_nothing_can_beat_its_best_ending():
+    table = {(): [0.0, 0.0, 0.9, 0.1], (2,): [0.95, 0.0, 0.05, 0.0], (3,): [0.9, 0.0, 0.1, 0.0]}
+    stepper = _TableStepper(table)
+    decoding = beam_words(1, torch.tensor([0]), 3, 12, 2, stepper)
+    assert decoding.labels[0, :2].tolist() == [2, 0]
+    assert len(stepper.seen) < 12  # the search ended before the step limit
+
+
+def test_neural_beam_of_one_is_greedy_and_wider_beams_score_what_they_chose(data, tmp_path):
+    from autogloss.models.neural.data import collate
+
+    glosser, _, dev = _trained_without_memory(data, tmp_path)
+    batch = collate(glosser.encode([r.replace(glosses="") for r in unsegmented(dev)]))
+    with torch.inference_mode():
+        greedy = glosser.network.decode_words(batch)
+        assert torch.equal(glosser.network.decode_words(batch, beams=1).labels, greedy.labels)
+        wide = glosser.network.decode_words(batch, beams=4)
+        # Each step's confidence is the model's probability of that label given the
+        # labels before it: the same sequence fed back teacher-forced gives the same numbers.
+        for decoding in (greedy, wide):
+            words = glosser.network.start_words(batch)
+            steps = decoding.labels.size(1)
+            teacher = decoding.labels.clamp(min=0)
+            teacher = teacher.where(teacher < glosser.network.config.labels, torch.ones_like(teacher))
+            previous = torch.zeros(len(teacher), dtype=torch.long)
+            for step in range(steps):
+                scores, _ = glosser.network.step(words, previous)
+                probs = mask_word_scores(scores, step).softmax(-1)
+                chosen = decoding.labels[:, step]
+                alive = chosen >= 0
+                got = probs[alive].gather(1, chosen[alive, None])[:, 0]
+                assert torch.allclose(got, decoding.confidence[alive, step], atol=1e-4)
+                previous = teacher[:, step]
+    # Sequence probabilities: the beam's answer is never less probable than greedy's here.
+    def probability(decoding):
+        ended = decoding.labels >= 0
+        return torch.where(ended, decoding.confidence, torch.ones_like(decoding.confidence)).prod(-1)
+    assert (probability(wide) >= probability(greedy) - 1e-5).all()
+
+
+def test_a_fine_tune_with_dev_keeps_its_base_when_no_epoch_beats_it(data, tmp_path):
+    from autogloss.training import Schedule, finetune_model
+
+    train, dev = data
+    torch.manual_seed(0)
+    base = train_glosser(train, [], tmp_path / "base", TrainingSettings(epochs=30, batch_size=4, learning_rate=1e-2),
+                         network_options=TINY, memory=False)
+    inputs = [r.replace(glosses="") for r in dev]
+    before = [r.glosses for r in base.gloss(inputs)]
+    # Corrections that teach nothing but one wrong label for every morpheme.
+    wrong = [r.replace(glosses=" ".join("-".join("WRONG" for _ in w.split("-")) for w in r.gloss_words))
+             for r in train]
+    kept = finetune_model(load_model(tmp_path / "base"), wrong, dev, tmp_path / "kept",
+                          Schedule(epochs=3, max_minutes=None, batch_size=4, learning_rate=1e-2),
+                          keep_all_labels=True)
+    history = kept.info["history"]
+    assert history[0]["epoch"] == 0 and len(history) == 4
+    assert "no epoch beat the starting model" in kept.info["training"]
+    assert [r.glosses for r in load_model(tmp_path / "kept").gloss(inputs)] == before
+    # Without a dev set there is nothing to judge by: the fine-tune is what it learnt.
+    learnt = finetune_model(load_model(tmp_path / "base"), wrong, [], tmp_path / "learnt",
+                            Schedule(epochs=3, max_minutes=None, batch_size=4, learning_rate=1e-2),
+                            keep_all_labels=True)
+    assert "WRONG" in " ".join(r.glosses for r in learnt.gloss(inputs))

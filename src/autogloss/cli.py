@@ -336,7 +336,7 @@ DevOption = Annotated[Optional[Path], typer.Option("--dev", help="Glossed dev fi
 RestartOption = Annotated[bool, typer.Option("--restart", help="Discard the checkpoint an interrupted run left for --out and train afresh (by default training resumes from it)")]
 # -- seq2seq backend options (GlossLM-compatible ByT5/T5 models; see models/seq2seq) --
 BackendOption = Annotated[Backend, typer.Option("--backend", help="auto (from the model directory), neural, or seq2seq (any ByT5/T5 directory or hub id, e.g. lecslab/glosslm)")]
-BeamsOption = Annotated[Optional[int], typer.Option("--beams", help="seq2seq: beam size (1: greedy; default: the model's, 3 as GlossLM)")]
+BeamsOption = Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (1: greedy). seq2seq: default the model's, 3 as GlossLM; neural: label sequences searched per unsegmented word when glossing, default 1")]
 LoraOption = Annotated[bool, typer.Option("--lora/--no-lora", help="seq2seq: train a small LoRA adapter on the frozen base model, saved on its own")]
 LoraRankOption = Annotated[int, typer.Option("--lora-rank", help="seq2seq: LoRA rank")]
 OptionalRateOption = Annotated[Optional[float], typer.Option("--learning-rate", help=f"Peak learning rate (default: {learning_rate_help()})")]

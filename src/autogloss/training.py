@@ -221,7 +221,9 @@ def _train_network(network: Network, start: Start, records: list[IGTRecord], dev
     from .calibration import CROSS_FIT_FOLDS
 
     fit_on, held_out = calibration_split(records)
-    return train_glosser(fit_on, dev, out_dir, neural_settings(schedule, start), base=base, description=description,
+    # A fine-tune with a dev set never ends worse on it than the model it started from.
+    settings = replace(neural_settings(schedule, start), keep_start_if_better=start is Start.FINETUNE and bool(dev))
+    return train_glosser(fit_on, dev, out_dir, settings, base=base, description=description,
                          network_options=None if hidden is None else {"hidden": hidden}, progress=progress,
                          restart=restart, calibration=held_out, budget=budget,
                          cross_fit=0 if held_out else CROSS_FIT_FOLDS, **(neural_options or {}))

@@ -32,7 +32,7 @@ from ...records import IGTRecord
 from ..base import CONFIG_NAME, ModelConfig, card, read_config
 from .data import SEGMENTED, Batch, collate
 from .glosser import NeuralGlosser
-from .network import WordDecoding, WordState, greedy_words, mask_word_scores
+from .network import WordDecoding, WordState, beam_words, greedy_words, mask_word_scores
 
 MEMBER_PREFIX = "member-"
 
@@ -119,7 +119,10 @@ class EnsembleGlosser(NeuralGlosser):
         words += [member.network.start_words(member_batch, needed)
                   for member, member_batch in zip(self.members[1:], self._member_batches(batch, records)[1:])]
         in_step = _InStep(self, words)
-        return greedy_words(words[0], self.network.config.max_word_labels, in_step.choose, in_step.advance)
+        steps = self.network.config.max_word_labels
+        if self.beams > 1:
+            return beam_words(words[0].total, words[0].rows, words[0].chars.size(1), steps, self.beams, in_step)
+        return greedy_words(words[0], steps, in_step.choose, in_step.advance)
 
     # -- saving and loading ----------------------------------------------------------
     def member_names(self) -> list[str]:
@@ -163,33 +166,53 @@ Load with `autogloss.models.load_model(path)` or `autogloss gloss --model PATH`.
 
 class _InStep:
     """The members of an ensemble decoding words in step (see
-    :func:`greedy_words`): each reads the label chosen by averaged
-    probability, in its own label space."""
+    :func:`greedy_words` and :func:`beam_words`): each reads the label
+    chosen by averaged probability, in its own label space."""
 
     def __init__(self, ensemble: EnsembleGlosser, words: list[WordState]):
         self.ensemble, self.words = ensemble, words
         self.previous = [torch.zeros(len(words[0].rows), dtype=torch.long) for _ in words]
 
-    def choose(self, step: int, _previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _averaged(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every member's next-output probabilities, averaged in the primary's
+        output space, and where the primary looked (it places the boundaries)."""
         total, attention = None, None
         for index, (member, member_words) in enumerate(zip(self.ensemble.members, self.words)):
             scores, looked = member.network.step(member_words, self.previous[index])
             mask_word_scores(scores, step)
             total = self.ensemble._accumulate(total, index, scores.softmax(-1))
             if index == 0:
-                attention = looked  # the primary places the boundaries
+                attention = looked
+        return total, attention
+
+    def _read(self, choice: torch.Tensor) -> None:
+        """Each member's previous label: the chosen output in its own label
+        space (copies and labels a member lacks enter as <unk>, as in its own decoding)."""
+        primary_labels = len(self.ensemble.vocabs.labels)
+        for index in range(len(self.words)):
+            own = self.ensemble._from_primary[index][choice.clamp(max=primary_labels - 1)]
+            self.previous[index] = own.where(choice < primary_labels, torch.ones_like(own))
+
+    def choose(self, step: int, _previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        total, attention = self._averaged(step)
         best, choice = total.max(-1)
         return choice, best, attention
 
     def advance(self, going: torch.Tensor, choice: torch.Tensor) -> torch.Tensor:
-        primary_labels = len(self.ensemble.vocabs.labels)
-        for index, member_words in enumerate(self.words):
-            # Copies and labels a member lacks enter as <unk>, as in its own decoding.
-            own = self.ensemble._from_primary[index][choice.clamp(max=primary_labels - 1)]
-            self.previous[index] = own.where(choice < primary_labels, torch.ones_like(own))
-            if index:
-                member_words.keep(going)  # the primary's words are kept by the decoding loop
+        self._read(choice)
+        for member_words in self.words[1:]:
+            member_words.keep(going)  # the primary's words are kept by the decoding loop
         return choice
+
+    # -- as a beam search's stepper ------------------------------------------------------
+    def log_probs(self, step: int, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        self._read(previous)
+        total, attention = self._averaged(step)
+        return mask_word_scores(total.clamp(min=1e-30).log(), step), attention
+
+    def keep(self, rows: torch.Tensor) -> None:
+        for member_words in self.words:
+            member_words.keep(rows)
 
 
 def _shared_labels(itos: list[str], stoi: dict[str, int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -103,6 +103,8 @@ class NeuralGlosser(Glosser):
         # Glosses of unseen stems induced from the translations of the sentences
         # glossed together (see models/lexicon.py); None switches it off.
         self.lexicon = lexicon
+        # Label sequences searched per unsegmented word (1: greedy); see configure.
+        self.beams = 1
 
     def remember(self, records: list[IGTRecord]) -> None:
         """Memorise the training data's most frequent gloss of each morpheme and word."""
@@ -280,10 +282,14 @@ class NeuralGlosser(Glosser):
     def _decode_needed_words(self, batch: Batch, records: list[IGTRecord], needed: torch.Tensor,
                              encoded: tuple[torch.Tensor, torch.Tensor]) -> WordDecoding:
         """Label sequences of the ``needed`` words (W,) bool of a words-mode batch."""
-        return self.network.decode_words(batch, needed, encoded)
+        return self.network.decode_words(batch, needed, encoded, beams=self.beams)
 
     # -- saving and loading ----------------------------------------------------------
     def configure(self, *, beams: int | None = None, lexicon: bool = True) -> None:
+        """``beams``: search that many label sequences per unsegmented word
+        (1 or None: greedy); ``lexicon=False`` switches lexicon induction off."""
+        if beams:
+            self.beams = beams
         if not lexicon:
             self.lexicon = None
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -184,11 +185,16 @@ class GlossingNetwork(nn.Module):
         return self._encode_chars(batch), self._encode_translation(batch)
 
     def decode_words(self, batch: Batch, needed: torch.Tensor | None = None,
-                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None) -> WordDecoding:
-        """Greedy decoding of every word of a words-mode batch (in reading
-        order), or only of the ``needed`` ones (W,) bool; skipped words get no labels.
-        ``encoded``: the batch's :meth:`encode`, if already computed."""
+                     encoded: tuple[torch.Tensor, torch.Tensor] | None = None, beams: int = 1) -> WordDecoding:
+        """Decoding of every word of a words-mode batch (in reading order), or
+        only of the ``needed`` ones (W,) bool; skipped words get no labels.
+        ``encoded``: the batch's :meth:`encode`, if already computed.
+        ``beams``: 1 decodes greedily, more searches that many label
+        sequences per word (:func:`beam_words`)."""
         words = self.start_words(batch, needed, encoded)
+        if beams > 1:
+            return beam_words(words.total, words.rows, words.chars.size(1), self.config.max_word_labels, beams,
+                              _NetworkStepper(self, words))
         return greedy_words(words, self.config.max_word_labels, lambda step, previous: self.choose(words, step, previous),
                             lambda going, chosen: self.as_previous(chosen))
 
@@ -280,6 +286,108 @@ def greedy_words(words: WordState, steps: int, choose: Chooser,
         going = choice != 0
         previous = advance(going, choice[going]) if advance else choice[going]
         words.keep(going)
+    return WordDecoding(labels, confidence, attention)
+
+
+class Stepper(Protocol):
+    """The decoder state of a set of word hypotheses, for :func:`beam_words`."""
+
+    def log_probs(self, step: int, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Feed each hypothesis its ``previous`` output (N,) (0 at the start):
+        log-probabilities of its next output (N, V+T), masked as
+        :func:`mask_word_scores` does, and where it looked in its word (N, Lw)."""
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep (and repeat) these hypotheses, in this order."""
+
+
+class _NetworkStepper:
+    def __init__(self, network: GlossingNetwork, words: WordState):
+        self.network, self.words = network, words
+
+    def log_probs(self, step: int, previous: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores, weights = self.network.step(self.words, self.network.as_previous(previous))
+        return mask_word_scores(scores, step).log_softmax(-1), weights
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.words.keep(rows)
+
+
+def beam_words(total: int, rows: torch.Tensor, width: int, steps: int, beams: int, stepper: Stepper) -> WordDecoding:
+    """Beam search over the label sequences of the words ``rows`` (of
+    ``total``; ``width`` characters at most): each keeps the ``beams`` most
+    probable unfinished sequences, and its answer is the most probable
+    finished one (no length normalisation: every label costs its own
+    probability). A word stops once no unfinished sequence can beat its best
+    finished one; a sequence still going after ``steps`` labels ends there,
+    as in greedy decoding. Confidences are each chosen label's probability
+    given the labels before it, as in greedy decoding."""
+    labels = torch.full((total, steps), -1, dtype=torch.long)
+    confidence = torch.zeros(total, steps)
+    attention = torch.zeros(total, steps, width)
+    if not len(rows):
+        return WordDecoding(labels, confidence, attention)
+    going = rows.clone()                                    # (R,) words still searching
+    count = len(going)
+    stepper.keep(torch.arange(count).repeat_interleave(beams))
+    score = torch.full((count, beams), NEG_INF)
+    score[:, 0] = 0.0                                       # one live hypothesis per word to start
+    path = torch.full((count, beams, steps), -1, dtype=torch.long)
+    path_probs = torch.zeros(count, beams, steps)
+    path_looked = torch.zeros(count, beams, steps, width)
+    best = torch.full((total,), float("-inf"))              # best finished score per word
+    previous = torch.zeros(count * beams, dtype=torch.long)
+    for step in range(steps):
+        log_probs, looked = stepper.log_probs(step, previous)
+        outputs = log_probs.size(-1)
+        log_probs = log_probs.view(count, beams, outputs)
+        looked = looked.view(count, beams, -1)
+        extended = (score[..., None] + log_probs).view(count, beams * outputs)
+        candidates, index = extended.topk(min(2 * beams, beams * outputs), dim=-1)
+        source, output = index // outputs, index % outputs
+        last = step == steps - 1
+        # Finished here: the end marker, or any output at the last step.
+        ends = (output == 0) | last
+        finished = candidates.masked_fill(~ends, float("-inf"))
+        value, pick = finished.max(-1)
+        better = (value > best[going]) & (value > NEG_INF / 2)
+        if better.any():
+            where = better.nonzero(as_tuple=True)[0]
+            word = going[where]
+            b = source[where, pick[where]]
+            o = output[where, pick[where]]
+            best[word] = value[where]
+            labels[word] = path[where, b]
+            labels[word, step] = o
+            confidence[word] = path_probs[where, b]
+            confidence[word, step] = log_probs[where, b, o].exp()
+            attention[word] = path_looked[where, b]
+            attention[word, step] = looked[where, b]
+        if last:
+            break
+        # The best unfinished continuations (ends sort last, so the first ``beams`` live ones).
+        live = candidates.masked_fill(ends, float("-inf"))
+        order = live.argsort(dim=-1, descending=True)[:, :beams]
+        score = live.gather(1, order).clamp(min=NEG_INF)
+        source, output = source.gather(1, order), output.gather(1, order)
+        path = path.gather(1, source[..., None].expand(-1, -1, steps)).clone()
+        path[:, :, step] = output
+        chosen_probs = log_probs.gather(1, source[..., None].expand(-1, -1, outputs)).gather(2, output[..., None])[..., 0]
+        path_probs = path_probs.gather(1, source[..., None].expand(-1, -1, steps)).clone()
+        path_probs[:, :, step] = chosen_probs.exp()
+        path_looked = path_looked.gather(1, source[..., None, None].expand(-1, -1, steps, width)).clone()
+        path_looked[:, :, step] = looked.gather(1, source[..., None].expand(-1, -1, width))
+        # Words whose best finished sequence no live one can beat are done.
+        searching = score.max(-1).values > best[going]
+        searching &= score.max(-1).values > NEG_INF / 2
+        hypotheses = (torch.arange(count)[:, None] * beams + source)[searching].reshape(-1)
+        stepper.keep(hypotheses)
+        going, score, path = going[searching], score[searching], path[searching]
+        path_probs, path_looked = path_probs[searching], path_looked[searching]
+        previous = output[searching].reshape(-1)
+        count = len(going)
+        if not count:
+            break
     return WordDecoding(labels, confidence, attention)
 
 

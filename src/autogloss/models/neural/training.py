@@ -60,6 +60,9 @@ class TrainingSettings:
     # at an epoch's end, save a checkpoint when this long has passed since the last (0: after every epoch);
     # a model fine-tuned for 150 short epochs of a few sentences spent a third of its time saving them
     epoch_checkpoint_seconds: float = 30.0
+    # fine-tuning with a dev set: score the starting model on dev first, as "epoch 0", and keep it when no
+    # epoch beats it (a few sentences can teach a good base model worse glosses than it had)
+    keep_start_if_better: bool = False
 
 
 def learning_rate_factor(progress: float, settings: TrainingSettings) -> float:
@@ -277,6 +280,16 @@ class _Run:
         self.state["epoch_loss"] += loss.item()
         self.state["epoch_steps"] += 1
 
+    def score_start(self, dev: list[IGTRecord]) -> None:
+        """Score the starting weights on dev as epoch 0, the best so far."""
+        glosser = self.glosser
+        glosser.network.eval()
+        record = {"epoch": 0, **dev_score(glosser, dev)}
+        self.state["best_score"], self.state["best_epoch"] = record["score"], 0
+        self.best_network = {k: v.detach().clone() for k, v in glosser.network.state_dict().items()}
+        self.state["history"].append(record)
+        say(self.progress, f"before training: {_format_record(record)}  ({EPOCH_SCORES})")
+
     def end_epoch(self, dev: list[IGTRecord], evaluate: bool, share: float = 1.0) -> dict:
         """Close the epoch, or the ``share`` of it that was run: score dev, keep the best."""
         complete = share >= 1.0
@@ -341,6 +354,9 @@ def fit(
     if main and budget.seconds is not None and run.sentences_after and "gloss" not in budget.costs:
         budget.measure("gloss", scoring_cost(glosser, dev or train))
     state = run.state
+    if settings.keep_start_if_better and dev and main and not state["history"] and not state["step"]:
+        run.score_start(dev)
+    run.share_state()
     per_epoch = len(distributed.share_of(_epoch_batches(examples, settings, 0)))
     with task(progress, "training", state["planned_epochs"] * per_epoch) as shown:
         while state["epoch"] < state["planned_epochs"] and not distributed.agree(run.out_of_time()):
@@ -522,8 +538,10 @@ def train_glosser(
         "trained_on": description or f"{len(train):,} glossed sentences",
         "licenses": ", ".join(licenses) or "not recorded in the training records",
         "initialised_from": origin,
-        "training": (f"{summary['epochs']} epochs, best at epoch {summary['best_epoch']}, "
-                     f"{summary['seconds']:.0f} s; memory thresholds {thresholds}"
+        "training": (f"{summary['epochs']} epochs, best at epoch {summary['best_epoch']}"
+                     + (" (no epoch beat the starting model on dev, so its weights are kept)"
+                        if dev and settings.keep_start_if_better and summary["best_epoch"] == 0 else "")
+                     + f", {summary['seconds']:.0f} s; memory thresholds {thresholds}"
                      + (f"; output labels cut to the {labels_kept:,} the training data uses" if labels_kept else "")),
         "dev_scores": {k: v for k, v in scores.items() if k != "score"},
         **({"dev_scores_are": FINAL_SCORES} if scores else {}),
