@@ -370,16 +370,13 @@ def beam_words(total: int, rows: torch.Tensor, width: int, steps: int, beams: in
         order = live.argsort(dim=-1, descending=True)[:, :beams]
         score = live.gather(1, order).clamp(min=NEG_INF)
         source, output = source.gather(1, order), output.gather(1, order)
-        path = path.gather(1, source[..., None].expand(-1, -1, steps)).clone()
+        path, path_probs, path_looked = (_from_beams(t, source) for t in (path, path_probs, path_looked))
         path[:, :, step] = output
-        chosen_probs = log_probs.gather(1, source[..., None].expand(-1, -1, outputs)).gather(2, output[..., None])[..., 0]
-        path_probs = path_probs.gather(1, source[..., None].expand(-1, -1, steps)).clone()
-        path_probs[:, :, step] = chosen_probs.exp()
-        path_looked = path_looked.gather(1, source[..., None, None].expand(-1, -1, steps, width)).clone()
-        path_looked[:, :, step] = looked.gather(1, source[..., None].expand(-1, -1, width))
+        path_probs[:, :, step] = _from_beams(log_probs, source).gather(2, output[..., None])[..., 0].exp()
+        path_looked[:, :, step] = _from_beams(looked, source)
         # Words whose best finished sequence no live one can beat are done.
-        searching = score.max(-1).values > best[going]
-        searching &= score.max(-1).values > NEG_INF / 2
+        leading = score.max(-1).values
+        searching = (leading > best[going]) & (leading > NEG_INF / 2)
         hypotheses = (torch.arange(count)[:, None] * beams + source)[searching].reshape(-1)
         stepper.keep(hypotheses)
         going, score, path = going[searching], score[searching], path[searching]
@@ -389,6 +386,12 @@ def beam_words(total: int, rows: torch.Tensor, width: int, steps: int, beams: in
         if not count:
             break
     return WordDecoding(labels, confidence, attention)
+
+
+def _from_beams(values: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """Rows of ``values`` (R, K, ...) taken from the beams ``source`` (R, K) of each word, as a new tensor."""
+    index = source.view(*source.shape, *([1] * (values.dim() - 2))).expand(-1, -1, *values.shape[2:])
+    return values.gather(1, index)
 
 
 @dataclass

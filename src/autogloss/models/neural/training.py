@@ -285,8 +285,7 @@ class _Run:
         glosser = self.glosser
         glosser.network.eval()
         record = {"epoch": 0, **dev_score(glosser, dev)}
-        self.state["best_score"], self.state["best_epoch"] = record["score"], 0
-        self.best_network = {k: v.detach().clone() for k, v in glosser.network.state_dict().items()}
+        self._keep_best(record)
         self.state["history"].append(record)
         say(self.progress, f"before training: {_format_record(record)}  ({EPOCH_SCORES})")
 
@@ -303,10 +302,14 @@ class _Run:
             record.update(dev_score(self.glosser, dev))
             self.budget.measure("gloss", (time.perf_counter() - started) / len(dev))
             if record["score"] > self.state["best_score"]:
-                self.state["best_score"], self.state["best_epoch"] = record["score"], record["epoch"]
-                self.best_network = {k: v.detach().clone() for k, v in self.glosser.network.state_dict().items()}
+                self._keep_best(record)
         self.state["history"].append(record)
         return record
+
+    def _keep_best(self, record: dict) -> None:
+        """The weights now are the best so far: remember them and their score."""
+        self.state["best_score"], self.state["best_epoch"] = record["score"], record["epoch"]
+        self.best_network = {k: v.detach().clone() for k, v in self.glosser.network.state_dict().items()}
 
 
 def fit(
@@ -354,9 +357,10 @@ def fit(
     if main and budget.seconds is not None and run.sentences_after and "gloss" not in budget.costs:
         budget.measure("gloss", scoring_cost(glosser, dev or train))
     state = run.state
-    if settings.keep_start_if_better and dev and main and not state["history"] and not state["step"]:
-        run.score_start(dev)
-    run.share_state()
+    if settings.keep_start_if_better and dev and not state["history"] and not state["step"]:
+        if main:
+            run.score_start(dev)
+        run.share_state()  # every process knows the start is the best so far
     per_epoch = len(distributed.share_of(_epoch_batches(examples, settings, 0)))
     with task(progress, "training", state["planned_epochs"] * per_epoch) as shown:
         while state["epoch"] < state["planned_epochs"] and not distributed.agree(run.out_of_time()):
