@@ -323,3 +323,50 @@ def test_the_shared_task_trainer_holds_out_a_random_tenth_or_cross_fits(monkeypa
     neural_trainer(None, epochs=1.0)(records[:40], [], "synthetic")
     train, dev, options = calls[-1]
     assert train == records[:40] and dev == [] and options["cross_fit"] == CROSS_FIT_FOLDS
+
+
+def test_confidences_from_each_source_get_a_map_of_their_own_where_it_helps():
+    # twenty plain sentences of 10 words: memorised glosses at 0.7 are right 95% of the time,
+    # the network's at 0.7 only 25%; one map for both would put both near 0.6
+    rng = np.random.default_rng(0)
+    gold, outputs = [], []
+    for number in range(20):
+        record = IGTRecord(id=str(number), transcription=" ".join(f"w{i}" for i in range(10)),
+                           glosses=" ".join(["X"] * 10))
+        sources = [["memory"] if i % 2 == 0 else ["network"] for i in range(10)]
+        right = [rng.uniform() < (0.95 if source == ["memory"] else 0.25) for source in sources]
+        output = glossed(record, " ".join("X" if ok else "Y" for ok in right), [[0.7]] * 10)
+        gold.append(record)
+        outputs.append(GlossedRecord(output.record, output.confidences, sources=sources))
+    calibration = fit_calibration([record.replace(glosses="") for record in gold], gold, outputs)
+    assert {"plain:memory", "plain:network"} <= set(calibration.maps)
+    assert calibration.fitted["plain"]["sources"]["memory"]["morphemes"] == 100
+    applied = calibration.apply(gold[0], outputs[0])
+    assert applied.confidences[0][0] == pytest.approx(0.95, abs=0.06)  # memory
+    assert applied.confidences[1][0] == pytest.approx(0.25, abs=0.1)  # network
+    assert applied.sources == outputs[0].sources
+    # a lexicon guess, too rare to have been fitted, is mapped as the network's guesses it stands in for
+    lexicon = GlossedRecord(outputs[0].record, [[0.7]] * 10, sources=[["lexicon"]] * 10)
+    assert calibration.apply(gold[0], lexicon).confidences[0] == applied.confidences[1]
+    # and an output that does not say where its confidences come from gets the setting's map
+    unsaid = calibration.apply(gold[0], GlossedRecord(outputs[0].record, [[0.7]] * 10))
+    assert unsaid.confidences[0] == [round(float(calibration.maps["plain"](np.array([0.7]))[0]), 4)]
+    again = Calibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+    assert again.apply(gold[0], outputs[0]) == applied
+    assert "a map of its own for the confidences from the memory" in calibration.describe()
+    with pytest.raises(ValueError, match="unknown setting 'plain:guess'"):
+        Calibration.from_dict({"maps": {"plain:guess": {"method": "temperature", "temperature": 1.0}}})
+
+
+def test_the_neural_glosser_says_where_each_confidence_comes_from(tmp_path):
+    from autogloss.models.neural import TrainingSettings, train_glosser
+
+    (tmp_path / "train").write_text(TRAIN, encoding="utf-8")
+    train = list(read_sigmorphon(tmp_path / "train"))
+    glosser = train_glosser(train, [], tmp_path / "model", TrainingSettings(epochs=1, batch_size=4),
+                            network_options={"hidden": 16})
+    seen = IGTRecord("a", "Ixiw raład", segmentation="ixiw raład")
+    unseen = IGTRecord("b", "Qqq zzz", segmentation="qqq zzz")
+    found = list(glosser.gloss_with_confidence([seen, unseen]))
+    assert found[0].sources == [["memory"], ["memory"]]  # without dev the memory answers every seen form
+    assert found[1].sources == [["network"], ["network"]]

@@ -58,6 +58,12 @@ def test_unseen_morphemes_with_lexical_guesses_are_relabelled_and_nothing_else()
     assert [o.record.glosses for o in filled] == ["grouse-3 go", "sit FUT-3", "sit man", "PL"]
     # the guess was a grammatical label (FUT, PL): the network is trusted over a translation word
     assert filled[0].confidences[0] == [1.0, 0.5]
+    # a model that says where its confidences come from learns which ones the lexicon gave
+    sourced = [GlossedRecord(o.record, o.confidences, sources=[["network"] * len(c) for c in o.confidences])
+               for o in outputs]
+    marked = fill_unseen_stems(inputs, sourced, remembered, LexiconSettings())
+    assert marked[0].sources == [["lexicon", "network"], ["network"]] and marked[2].sources == sourced[2].sources
+    assert fill_unseen_stems(inputs, outputs, remembered, LexiconSettings())[0].sources is None
     switched_off = fill_unseen_stems(inputs, outputs, remembered, LexiconSettings(min_dice=1.01))
     assert [o.record.glosses for o in switched_off] == [o.record.glosses for o in outputs]
 

@@ -243,6 +243,27 @@ def test_without_dev_the_memory_answers_for_every_seen_form(data, tmp_path):
     assert [r.glosses for r in glosser.gloss(seen)] == [r.glosses for r in train]
 
 
+def test_a_fine_tune_without_dev_trusts_the_memory_only_for_forms_glossed_one_way(data, tmp_path):
+    from autogloss.training import Schedule, finetune_model
+
+    train, _ = data
+    base = train_glosser(train, [], tmp_path / "base", TrainingSettings(epochs=1, batch_size=4), network_options=TINY)
+    assert base.memory_thresholds == {"morphemes": 0.0, "words": 0.0}  # trained, not fine-tuned: every seen form
+    # "-a" and "raład" are glossed two ways in these sentences, "oq" one way
+    corrections = [IGTRecord("1", "Žek’a raład boqno.", glosses="man-ERG sea III-become-PST.UNW",
+                             segmentation="žek’u-a raład b-oq-n"),
+                   IGTRecord("2", "Žek’a raład boqno.", glosses="man-INS lake III-become-PST.UNW",
+                             segmentation="žek’u-a raład b-oq-n", )]
+    tuned = finetune_model(load_model(tmp_path / "base"), corrections, [], tmp_path / "tuned",
+                           Schedule(epochs=1, max_minutes=None, batch_size=2))
+    assert tuned.memory_thresholds == {"morphemes": 1.0, "words": 1.0}
+    assert tuned._remembered("morphemes", "oq") == ("become", 1.0)
+    assert tuned._remembered("morphemes", "a") is None and tuned._remembered("morphemes", "raład") is None
+    card = (tmp_path / "tuned" / "README.md").read_text(encoding="utf-8")
+    assert "given morphemes: the forms glossed one way throughout training" in card
+    assert "given morphemes: every form seen in training" in (tmp_path / "base" / "README.md").read_text("utf-8")
+
+
 def test_pretrain_on_a_corpus_then_finetune_from_it(tmp_path, mini_data):
     assert cli("corpus", "build", "--data-dir", mini_data, "--out", tmp_path / "corpus").returncode == 0
     done = cli("pretrain", "--corpus", tmp_path / "corpus", "--out", tmp_path / "pretrained", "--epochs", "2",

@@ -21,6 +21,14 @@ were not fitted on (:func:`choose_map`):
   (pool-adjacent-violators), interpolated between its steps; more flexible:
   it also straightens out lumps (a memorised gloss seen once reports 1.0).
 
+A model that says what each confidence comes from (``GlossedRecord.sources``:
+the memory of training glosses, the network, lexicon induction) also gets a
+map per source within a setting (key ``setting:source``), where one fits
+better than the setting's own map on sentences it was not fitted on: the three
+are on different scales (on Gitksan dev, calibrated together, memorised
+glosses were right 95% of the time at a confidence of 0.69, lexicon guesses
+20% at 0.40), and their mix shifts between held-out sentences and new text.
+
 The held-out sentences are a random part of the training data; where there
 are too few to hold any out, the maps are fitted on the out-of-fold outputs
 of cross-fitted models (:func:`cross_fitted_calibration`).
@@ -44,7 +52,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .records import PLAIN, SEGMENTED, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, setting_of, word_morphemes, words
+from .records import (CONFIDENCE_SOURCES, LEXICON, NETWORK, PLAIN, SEGMENTED, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, setting_of,
+                      word_morphemes, words)
 
 #: Equal-width confidence bins of the expected calibration error and the reliability diagram.
 BINS = 10
@@ -54,6 +63,13 @@ EPSILON = 1e-4
 #: Fewest held-out morphemes of a setting for which a map is fitted (fewer:
 #: that setting's confidences stay as the model reports them).
 MIN_MORPHEMES = 30
+#: A source too rare in the held-out sentences for a map of its own is mapped
+#: as the one it stands in for: lexicon induction relabels only stems the
+#: memory does not know, which the network would otherwise guess (on Gitksan
+#: dev both are right about as seldom, 20-40%, and both far less often than
+#: their raw confidences say).
+STANDS_IN_FOR = {LEXICON: NETWORK}
+
 # -- right or wrong, per morpheme ---------------------------------------------------
 def _split_like(gloss: str, count: int) -> list[str]:
     """A gloss word's morphemes, split the way its ``count`` confidences were:
@@ -66,10 +82,18 @@ def _split_like(gloss: str, count: int) -> list[str]:
 def outcomes(gold: Sequence[IGTRecord], glossed: Sequence[GlossedRecord]) -> tuple[np.ndarray, np.ndarray]:
     """The confidence of every glossed morpheme and whether it is right
     (see the module docstring), as two arrays, in reading order."""
+    confidences, right, _ = sourced_outcomes(gold, glossed)
+    return confidences, right
+
+
+def sourced_outcomes(gold: Sequence[IGTRecord],
+                     glossed: Sequence[GlossedRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`outcomes` and, third, each morpheme's confidence source ("" where the model does not say)."""
     if len(gold) != len(glossed):
         raise ValueError(f"{len(glossed)} glossed records for {len(gold)} gold ones")
     confidences: list[float] = []
     right: list[bool] = []
+    sources: list[str] = []
     for reference, output in zip(gold, glossed):
         gold_words = reference.gloss_words
         for index, (word, word_confidences) in enumerate(zip(words(output.record.glosses), output.confidences)):
@@ -80,7 +104,15 @@ def outcomes(gold: Sequence[IGTRecord], glossed: Sequence[GlossedRecord]) -> tup
                 confidences.append(float(confidence))
                 right.append(label is not None and label != UNKNOWN_GLOSS and position < len(expected)
                              and label == expected[position])
-    return np.asarray(confidences, dtype=float), np.asarray(right, dtype=bool)
+                sources.append(_source(output, index, position))
+    return np.asarray(confidences, dtype=float), np.asarray(right, dtype=bool), np.asarray(sources, dtype=str)
+
+
+def _source(output: GlossedRecord, word: int, position: int) -> str:
+    """What a morpheme's confidence comes from, as the output says ("" where it does not)."""
+    if output.sources is None or word >= len(output.sources) or position >= len(output.sources[word]):
+        return ""
+    return output.sources[word][position]
 
 
 # -- how well calibrated ---------------------------------------------------------------
@@ -234,8 +266,14 @@ def fit_isotonic(confidences: np.ndarray, right: np.ndarray) -> ConfidenceMap:
 FITTERS = {"temperature": fit_temperature, "isotonic": fit_isotonic}
 
 
+def _shown(mapping: ConfidenceMap) -> str:
+    """A map as a model card names it."""
+    return mapping.method + (f" (T = {mapping.temperature:.2f})" if mapping.method == "temperature"
+                             else f" ({len(mapping.xs)} steps)")
+
+
 def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto",
-               sentences: np.ndarray | None = None) -> ConfidenceMap | None:
+               sentences: np.ndarray | None = None, baseline: ConfidenceMap | None = None) -> ConfidenceMap | None:
     """The map of ``method``; ``auto``: temperature or isotonic, whichever
     has the lower expected calibration error in two-fold cross-fitting
     (fitted on alternate sentences, ``sentences`` being each morpheme's
@@ -243,7 +281,9 @@ def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto",
     others), or None (keep the confidences as they are) unless that map
     lowers the error on each half it was not fitted on, or where there are
     not two halves: a small held-out sample, or one whose sentences differ
-    among themselves, should not make the confidences worse."""
+    among themselves, should not make the confidences worse. ``baseline``:
+    the map used where this one is not (the setting's, for a source's map),
+    which a new map must beat instead of the confidences as they are."""
     if method != "auto":
         return FITTERS[method](confidences, right)
     parity = (np.arange(confidences.size) if sentences is None else np.asarray(sentences)) % 2 == 0
@@ -251,8 +291,9 @@ def choose_map(confidences: np.ndarray, right: np.ndarray, method: str = "auto",
         return None
     halves = (parity, ~parity)
 
-    def held_out_errors(fitter) -> np.ndarray:  # fitter None: the confidences as they are
-        return np.array([expected_calibration_error(confidences[~fit] if fitter is None
+    def held_out_errors(fitter) -> np.ndarray:  # fitter None: the baseline, or the confidences as they are
+        kept = baseline if baseline is not None else (lambda found: found)
+        return np.array([expected_calibration_error(kept(confidences[~fit]) if fitter is None
                                                     else fitter(confidences[fit], right[fit])(confidences[~fit]),
                                                     right[~fit])
                          for fit in halves])
@@ -274,17 +315,43 @@ class Calibration:
     fitted: dict[str, dict] = field(default_factory=dict)
 
     def apply(self, record: IGTRecord, output: GlossedRecord) -> GlossedRecord:
-        """The output with its confidences calibrated (unchanged in a setting without a map)."""
-        mapping = self.maps.get(setting_of(record))
-        if mapping is None or not output.confidences:
+        """The output with its confidences calibrated: each by the map of its
+        setting and source, else of its setting (unchanged without either)."""
+        setting = setting_of(record)
+        if not output.confidences or not any(key == setting or key.startswith(setting + ":") for key in self.maps):
             return output
-        calibrated = [[round(float(c), 4) for c in mapping(np.asarray(word, dtype=float))] if word else []
-                      for word in output.confidences]
-        return GlossedRecord(output.record, calibrated, output.repairs)
+        calibrated = []
+        for index, word in enumerate(output.confidences):
+            mapped = []
+            for position, confidence in enumerate(word):
+                mapping = self.map_for(setting, _source(output, index, position))
+                mapped.append(round(float(confidence if mapping is None else mapping(np.asarray([confidence]))[0]), 4))
+            calibrated.append(mapped)
+        return GlossedRecord(output.record, calibrated, output.repairs, output.sources)
+
+    def map_for(self, setting: str, source: str = "") -> ConfidenceMap | None:
+        """The map of a setting's confidences from ``source``: its own, else
+        that of the source it stands in for (:data:`STANDS_IN_FOR`), else the
+        setting's (None: none)."""
+        for key in (source, STANDS_IN_FOR.get(source)):
+            if key and f"{setting}:{key}" in self.maps:
+                return self.maps[f"{setting}:{key}"]
+        return self.maps.get(setting)
+
+    def mapped(self, setting: str, confidences: np.ndarray, sources: np.ndarray) -> np.ndarray:
+        """Confidences of one setting calibrated as :meth:`apply` does, by source."""
+        result = np.asarray(confidences, dtype=float).copy()
+        for source in set(sources.tolist()) if sources.size else ():
+            mapping = self.map_for(setting, source)
+            if mapping is not None:
+                chosen = sources == source
+                result[chosen] = mapping(result[chosen])
+        return result
 
     def describe(self) -> str:
         """One line for a model card."""
-        settings = list(self.fitted) + [setting for setting in self.maps if setting not in self.fitted]
+        settings = list(self.fitted) + [setting for setting in self.maps
+                                        if ":" not in setting and setting not in self.fitted]
         if not settings:
             return "not calibrated"
         parts = []
@@ -294,11 +361,15 @@ class Calibration:
                   f"ECE {fitted.get('ece_before', float('nan')):.3f}")
             mapping = self.maps.get(setting)
             if mapping is None:
-                parts.append(f"{setting}: kept as computed (no map lowered the calibration error on sentences it "
-                             f"was not fitted on; {on})")
-                continue
-            shown = f"T = {mapping.temperature:.2f}" if mapping.method == "temperature" else f"{len(mapping.xs)} steps"
-            parts.append(f"{setting}: {mapping.method} ({shown}) {on} -> {fitted.get('ece_after', float('nan')):.3f}")
+                part = (f"{setting}: kept as computed (no map lowered the calibration error on sentences it "
+                        f"was not fitted on; {on})")
+            else:
+                part = f"{setting}: {_shown(mapping)} {on} -> {fitted.get('ece_after', float('nan')):.3f}"
+            own = [f"{source} {_shown(self.maps[f'{setting}:{source}'])}" for source in CONFIDENCE_SOURCES
+                   if f"{setting}:{source}" in self.maps]
+            if own:
+                part += f" (a map of its own for the confidences from the {', '.join(own)})"
+            parts.append(part)
         return "; ".join(parts)
 
     def to_dict(self) -> dict:
@@ -312,8 +383,10 @@ class Calibration:
             raise ValueError("calibration must be an object with a 'maps' object")
         maps = {}
         for setting, mapping in data.get("maps", {}).items():
-            if setting not in (SEGMENTED, PLAIN):
-                raise ValueError(f"unknown setting {setting!r} (segmented or plain)")
+            kind, _, source = setting.partition(":")
+            if kind not in (SEGMENTED, PLAIN) or (source and source not in CONFIDENCE_SOURCES):
+                raise ValueError(f"unknown setting {setting!r} (segmented or plain, optionally :"
+                                 f"{', :'.join(CONFIDENCE_SOURCES)})")
             try:
                 maps[setting] = ConfidenceMap.from_dict(mapping)
             except (KeyError, TypeError, AttributeError) as error:
@@ -333,23 +406,47 @@ def fit_calibration(inputs: Sequence[IGTRecord], gold: Sequence[IGTRecord], glos
     calibration = Calibration()
     for setting in (SEGMENTED, PLAIN):
         chosen = [i for i, record in enumerate(inputs) if setting_of(record) == setting]
-        per_sentence = [outcomes([gold[i]], [glossed[i]]) for i in chosen]
-        if sum(found.size for found, _ in per_sentence) < MIN_MORPHEMES:
+        per_sentence = [sourced_outcomes([gold[i]], [glossed[i]]) for i in chosen]
+        if sum(found.size for found, _, _ in per_sentence) < MIN_MORPHEMES:
             continue
-        confidences = np.concatenate([found for found, _ in per_sentence])
-        right = np.concatenate([found for _, found in per_sentence])
-        sentences = np.repeat(np.arange(len(per_sentence)), [found.size for found, _ in per_sentence])
-        mapping = choose_map(confidences, right, method, sentences)
-        if mapping is not None:
-            calibration.maps[setting] = mapping
+        confidences = np.concatenate([found for found, _, _ in per_sentence])
+        right = np.concatenate([found for _, found, _ in per_sentence])
+        sources = np.concatenate([found for _, _, found in per_sentence])
+        sentences = np.repeat(np.arange(len(per_sentence)), [found.size for found, _, _ in per_sentence])
+        maps, by_source = _setting_maps(setting, confidences, right, sources, sentences, method)
+        mapping = maps.get(setting)
+        calibration.maps.update(maps)
         calibration.fitted[setting] = {
             "morphemes": int(confidences.size), "sentences": len(per_sentence), "fitted_on": fitted_on,
             "method": mapping.method if mapping is not None else "none",
             "accuracy": round(float(right.mean()), 4),
             "ece_before": round(expected_calibration_error(confidences, right), 4),
-            "ece_after": round(expected_calibration_error(confidences if mapping is None else mapping(confidences),
-                                                          right), 4)}
+            "ece_after": round(expected_calibration_error(calibration.mapped(setting, confidences, sources), right), 4),
+            **({"sources": by_source} if by_source else {})}
     return calibration
+
+
+def _setting_maps(setting: str, confidences: np.ndarray, right: np.ndarray, sources: np.ndarray,
+                  sentences: np.ndarray, method: str) -> tuple[dict[str, ConfidenceMap], dict[str, dict]]:
+    """One setting's maps, keyed as :attr:`Calibration.maps`: the setting's
+    own (:func:`choose_map`), and one per confidence source with at least
+    :data:`MIN_MORPHEMES` morphemes where it beats the setting's on that
+    source's morphemes; and what was found per source."""
+    maps: dict[str, ConfidenceMap] = {}
+    mapping = choose_map(confidences, right, method, sentences)
+    if mapping is not None:
+        maps[setting] = mapping
+    by_source = {}
+    for source in CONFIDENCE_SOURCES:
+        part = sources == source
+        if part.sum() < MIN_MORPHEMES or part.all():
+            continue  # too few to fit, or the setting's own map was chosen on exactly these
+        own = choose_map(confidences[part], right[part], method, sentences[part], baseline=mapping)
+        if own is not None:
+            maps[f"{setting}:{source}"] = own
+        by_source[source] = {"morphemes": int(part.sum()), "accuracy": round(float(right[part].mean()), 4),
+                             "method": own.method if own is not None else "the setting's"}
+    return maps, by_source
 
 
 class Calibrated(Protocol):

@@ -226,11 +226,20 @@ class GlossedRecord:
     """A model's output for one input record: the record with its glosses
     filled in, and one confidence in [0, 1] per gloss morpheme. ``repairs``
     says what was changed to align a free-text output with the input (empty
-    when nothing was)."""
+    when nothing was). ``sources``, where a model says it, is what each
+    confidence comes from, shaped like ``confidences`` (one of
+    :data:`CONFIDENCE_SOURCES`): calibration maps each kind on its own."""
 
     record: IGTRecord
     confidences: list[list[float]]
     repairs: tuple[str, ...] = ()
+    sources: list[list[str]] | None = None
+
+
+#: What a confidence comes from: the memory of training glosses (a relative
+#: frequency), the network (a probability), lexicon induction (a Dice coefficient).
+MEMORY, NETWORK, LEXICON = "memory", "network", "lexicon"
+CONFIDENCE_SOURCES = (MEMORY, NETWORK, LEXICON)
 
 
 def aligned_morphemes(record: IGTRecord) -> Iterator[tuple[str, str]]:

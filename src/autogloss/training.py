@@ -285,6 +285,17 @@ def _network_of(base: Glosser, base_name: str | None) -> Network:
     raise AutoglossError(f"{base_name}: fine-tuning needs a neural or seq2seq model, not '{base.model_type}'{hint}")
 
 
+#: Without a dev set to tune it on, a fine-tuned neural model's memory answers
+#: only for the forms whose gloss in the training sentences is always the same
+#: (threshold 1.0), and the network, which reads the context, glosses the rest.
+#: Measured on 40 random training sentences of a shared-task language, learnt as
+#: the post-editor learns them (10 epochs), dev morpheme accuracy: Tsez 81.6 and
+#: 82.6 (two samples) against 68.2 and 71.4 when the memory answered for every
+#: seen form (an affix glossed two ways in 40 sentences took its more frequent
+#: gloss everywhere), Lezgi 72.9 against 71.2, Natugu 81.6 against 76.1.
+UNTUNED_FINETUNE_MEMORY = 1.0
+
+
 def finetune_model(base: Glosser, records: list[IGTRecord], dev: list[IGTRecord], out_dir: str | os.PathLike,
                    schedule: Schedule = Schedule(), *, base_name: str | None = None,
                    sources: Sequence[str | os.PathLike | None] = (), lora: bool = False, lora_rank: int = LORA_RANK,
@@ -296,11 +307,15 @@ def finetune_model(base: Glosser, records: list[IGTRecord], dev: list[IGTRecord]
     Neural models keep only the gloss labels ``records`` use unless
     ``keep_all_labels`` (glossing is then several times faster); seq2seq
     models train every weight, or with ``lora`` an adapter of ``lora_rank``.
+    Without ``dev``, a neural model's memory of training glosses answers only
+    for the forms glossed one way throughout ``records``
+    (:data:`UNTUNED_FINETUNE_MEMORY`).
     """
     network = _network_of(base, base_name)
     require_glossed(records, sources)
     start = Start.LORA if network is Network.SEQ2SEQ and lora else Start.FINETUNE
-    neural = {"keep_only_used_labels": not keep_all_labels} if network is Network.NEURAL else None
+    neural = ({"keep_only_used_labels": not keep_all_labels, "memory_threshold": UNTUNED_FINETUNE_MEMORY}
+              if network is Network.NEURAL else None)
     return _train_network(network, start, records, dev, out_dir, schedule, base=base, beams=beams,
                           lora_rank=lora_rank, description=" + ".join(_named(sources)) or None, progress=progress,
                           restart=restart, neural_options=neural, budget=budget)

@@ -26,7 +26,8 @@ from functools import lru_cache
 from simplemma import LanguageDetector, Lemmatizer
 from simplemma.strategies import DefaultDictionaryFactory, DefaultStrategy
 
-from ..records import GlossedRecord, IGTRecord, backoff_key, is_lexical, join_morphemes, split_keep_boundaries, words
+from ..records import (LEXICON, GlossedRecord, IGTRecord, backoff_key, is_lexical, join_morphemes, split_keep_boundaries,
+                       words)
 from .base import Settings
 
 # Metalanguage names and ISO 639-3 codes, as records give them, to simplemma's codes.
@@ -175,42 +176,49 @@ def _relabel(record: IGTRecord, output: GlossedRecord, lexicon: dict[str, tuple[
     table, input_words = _input_words(record)
     glossed = output.record
     gloss_words, confidences = [], []
-    for word, gloss, confidence in zip(input_words, words(glossed.glosses), output.confidences):
-        if table == "morphemes":
-            gloss, confidence = _relabel_morphemes(word, gloss, confidence, lexicon, remembered)
-        else:
-            gloss, confidence = _relabel_word(word, gloss, confidence, lexicon, remembered)
+    sources = None if output.sources is None else [list(word) for word in output.sources]
+    for index, (word, gloss, confidence) in enumerate(zip(input_words, words(glossed.glosses), output.confidences)):
+        relabel = _relabel_morphemes if table == "morphemes" else _relabel_word
+        gloss, confidence, relabelled = relabel(word, gloss, confidence, lexicon, remembered)
         gloss_words.append(gloss)
         confidences.append(confidence)
+        if sources is not None and index < len(sources):
+            for piece in relabelled:
+                if piece < len(sources[index]):
+                    sources[index][piece] = LEXICON
     gloss_words += words(glossed.glosses)[len(gloss_words):]
     return GlossedRecord(glossed.replace(glosses=" ".join(gloss_words)),
-                         confidences + output.confidences[len(confidences):], output.repairs)
+                         confidences + output.confidences[len(confidences):], output.repairs, sources)
 
 
 def _relabel_morphemes(word: str, gloss: str, confidence: list[float], lexicon,
-                       remembered: Remembered) -> tuple[str, list[float]]:
+                       remembered: Remembered) -> tuple[str, list[float], list[int]]:
+    """A segmented word's gloss with its unseen stems relabelled, their
+    confidences, and which morphemes were relabelled."""
     morphemes, _ = split_keep_boundaries(word)
     labels, boundaries = split_keep_boundaries(gloss)
     if len(labels) != len(morphemes) or len(confidence) != len(labels):
-        return gloss, confidence
-    confidence = list(confidence)
+        return gloss, confidence, []
+    confidence, relabelled = list(confidence), []
     for index, (morpheme, label) in enumerate(zip(morphemes, labels)):
         entry = lexicon.get(backoff_key(morpheme))
         if entry and is_lexical(label) and remembered("morphemes", morpheme) is None:
             labels[index], confidence[index] = entry[0], round(entry[1], 4)
-    return join_morphemes(labels, boundaries), confidence
+            relabelled.append(index)
+    return join_morphemes(labels, boundaries), confidence, relabelled
 
 
 def _relabel_word(word: str, gloss: str, confidence: list[float], lexicon,
-                  remembered: Remembered) -> tuple[str, list[float]]:
+                  remembered: Remembered) -> tuple[str, list[float], list[int]]:
+    """A plain word's gloss with its one stem relabelled if unseen, as :func:`_relabel_morphemes`."""
     entry = lexicon.get(backoff_key(word))
     if entry is None or remembered("words", word) is not None:
-        return gloss, confidence
+        return gloss, confidence, []
     labels = gloss.split("-")  # the word decoder's labels (``=`` stays inside a label)
     lexical = [index for index, label in enumerate(labels) if is_lexical(label)]
     if len(lexical) != 1 or len(confidence) != len(labels):
-        return gloss, confidence  # no stem, or several: which one the form means is not known
+        return gloss, confidence, []  # no stem, or several: which one the form means is not known
     labels[lexical[0]] = entry[0]
     confidence = list(confidence)
     confidence[lexical[0]] = round(entry[1], 4)
-    return "-".join(labels), confidence
+    return "-".join(labels), confidence, [lexical[0]]

@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save
 
 from ... import __version__
 from ...errors import ModelError
-from ...records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord, join_morphemes, split_keep_boundaries
+from ...records import MEMORY, NETWORK, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, join_morphemes, split_keep_boundaries
 from ..base import (CONFIG_NAME, Glosser, ModelConfig, TrainingData, card, confidence_line, read_json_part,
                     training_card_lines, write_json)
 from ..lexicon import LexiconSettings, fill_unseen_stems
@@ -216,12 +216,13 @@ class NeuralGlosser(Glosser):
         for b, record in enumerate(records):
             example = batch.examples[b]
             unit = 0
-            gloss_words, confidences = [], []
+            gloss_words, confidences, sources = [], [], []
             for word in input_words(record):
                 parts, boundaries = split_keep_boundaries(word)
-                labels, word_confidence = [], []
+                labels, word_confidence, word_sources = [], [], []
                 for part in parts:
                     remembered = self._remembered("morphemes", part)
+                    word_sources.append(NETWORK if remembered is None else MEMORY)
                     if remembered is None:
                         remembered = (self._label(int(chosen[b, unit]), example.translation), float(best[b, unit]))
                     labels.append(remembered[0])
@@ -229,7 +230,8 @@ class NeuralGlosser(Glosser):
                     unit += 1
                 gloss_words.append(join_morphemes(labels, boundaries))
                 confidences.append(word_confidence)
-            outputs.append(GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences))
+                sources.append(word_sources)
+            outputs.append(GlossedRecord(record.replace(glosses=" ".join(gloss_words)), confidences, sources=sources))
         return outputs
 
     def _decode_words(self, batch: Batch, records: list[IGTRecord]) -> list[GlossedRecord]:
@@ -243,7 +245,7 @@ class NeuralGlosser(Glosser):
         outputs, word_index = [], 0
         for b, record in enumerate(records):
             example = batch.examples[b]
-            gloss_words, segmented, confidences = [], [], []
+            gloss_words, segmented, confidences, sources = [], [], [], []
             for word in record.transcription_words:
                 found = remembered[word_index]
                 if found is not None:
@@ -260,10 +262,11 @@ class NeuralGlosser(Glosser):
                 gloss_words.append(gloss)
                 segmented.append(segmentation)
                 confidences.append(confidence)
+                sources.append([NETWORK if found is None else MEMORY] * len(confidence))
                 word_index += 1
             output_record = record.replace(glosses=" ".join(gloss_words), segmentation=" ".join(segmented),
                                            segmentation_predicted=True)
-            outputs.append(GlossedRecord(output_record, confidences))
+            outputs.append(GlossedRecord(output_record, confidences, sources=sources))
         return outputs
 
     def _cut_plain_word(self, word: str, gloss: str, attention: torch.Tensor) -> str:
@@ -460,6 +463,23 @@ def _cut_description(glosser: NeuralGlosser) -> str:
     return "where the decoder attended (a guess, marked so)"
 
 
+def _memory_description(glosser: NeuralGlosser) -> str:
+    """When the memory of training glosses answers instead of the network, as the card says it."""
+    if glosser.memory is None:
+        return "none: the network answers every morpheme"
+    parts = []
+    for table, name in (("morphemes", "given morphemes"), ("words", "plain words")):
+        threshold = glosser.memory_thresholds.get(table)
+        if threshold is None:
+            parts.append(f"{name}: off")
+            continue
+        parts.append(f"{name}: " + ("every form seen in training" if threshold == 0 else
+                                    "the forms glossed one way throughout training" if threshold >= 1 else
+                                    f"the forms whose most frequent training gloss had {threshold:.0%} of their "
+                                    f"occurrences or more"))
+    return "; ".join(parts)
+
+
 def model_card(glosser: NeuralGlosser) -> str:
     """The card of a neural model: what it is, what it was trained on, its dev scores."""
     info = glosser.info
@@ -482,6 +502,7 @@ Both can copy a translation word as a gloss.
 - Network: char {c.char_dim}, language {c.language_dim}, hidden {c.hidden} x {c.layers} layers
 - Training: {info.get("training", "unspecified")}
 - Budget used: {_budget_line(info.get("budget"))}
+- Memory of training glosses (answers instead of the network): {_memory_description(glosser)}
 - Unseen stems: {"glossed with the translation lemma that recurs with them across the sentences glossed together (" + ", ".join(f"{k} {v}" for k, v in glosser.lexicon.to_dict().items()) + ")" if glosser.lexicon else "left to the network"}
 - Made with: {f"`{info['command']}`" if info.get("command") else "autogloss " + ("fine-tuning" if glosser.training_data().base else "training")}
 - Confidence: {confidence_line(glosser)}

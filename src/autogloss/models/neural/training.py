@@ -434,6 +434,7 @@ def train_glosser(
     budget: Budget | None = None,
     left_out: str | None = None,
     cross_fit: int = 0,
+    memory_threshold: float = 0.0,
 ) -> NeuralGlosser:
     """Train a glosser from scratch, or fine-tune ``base``, and save it to ``model_dir``.
 
@@ -463,6 +464,11 @@ def train_glosser(
     and the card record it). Under torchrun every process calls it and trains;
     the first one scores, calibrates and saves while the others wait, and
     only its glosser is the trained model.
+    ``memory_threshold``: without ``dev`` (nothing to tune the memory on),
+    the memory answers for the forms whose most frequent training gloss has at
+    least this share of their occurrences (0: every form seen in training;
+    1.0: only forms glossed one way throughout, see
+    :data:`~autogloss.training.UNTUNED_FINETUNE_MEMORY`).
     """
     if budget is None:
         budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
@@ -510,9 +516,9 @@ def train_glosser(
     if dev:
         thresholds = tune_memory(glosser, dev)
     elif glosser.memory is not None:
-        # Nothing to tune on: trust the memory for every form seen in training,
-        # which on the shared-task languages never lost to the network alone.
-        thresholds = glosser.memory_thresholds = {"morphemes": 0.0, "words": 0.0}
+        # Nothing to tune on: by default trust the memory for every form seen in
+        # training, which on the shared-task languages never lost to the network alone.
+        thresholds = glosser.memory_thresholds = {"morphemes": memory_threshold, "words": memory_threshold}
     else:
         thresholds = {}
     scores = dev_score(glosser, dev) if dev else {}
