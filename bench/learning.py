@@ -4,7 +4,7 @@ A shared-task task with its language named on every record (as ``gloss
 --language`` does, so that the packaged model reads the language it was
 pretrained on), subsets of its training sentences, a deterministic training
 length (:class:`TrainingRule`: a fixed number of sentence passes, not a time
-budget, so that a point gives the same model on any machine at any load), one
+budget, so that a point gives the same model at any load on one machine), one
 training through :func:`autogloss.sharedtask.neural_trainer`, official dev
 scores, and the plumbing of a long resumable run: single-threaded worker
 processes and a progress line with an ETA.

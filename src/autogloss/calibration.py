@@ -320,13 +320,11 @@ class Calibration:
         setting = setting_of(record)
         if not output.confidences or not any(key == setting or key.startswith(setting + ":") for key in self.maps):
             return output
-        calibrated = []
-        for index, word in enumerate(output.confidences):
-            mapped = []
-            for position, confidence in enumerate(word):
-                mapping = self.map_for(setting, _source(output, index, position))
-                mapped.append(round(float(confidence if mapping is None else mapping(np.asarray([confidence]))[0]), 4))
-            calibrated.append(mapped)
+        flat = np.asarray([c for word in output.confidences for c in word], dtype=float)
+        sources = np.asarray([_source(output, index, position) for index, word in enumerate(output.confidences)
+                              for position in range(len(word))], dtype=str)
+        mapped = iter(np.round(self.mapped(setting, flat, sources), 4).tolist())
+        calibrated = [[next(mapped) for _ in word] for word in output.confidences]
         return GlossedRecord(output.record, calibrated, output.repairs, output.sources)
 
     def map_for(self, setting: str, source: str = "") -> ConfidenceMap | None:

@@ -328,7 +328,7 @@ def _read_all(path: Path | None, format: str | None, skip_invalid: bool, what: s
 
 
 EpochsOption = Annotated[int, typer.Option("--epochs", help="Most epochs to train")]
-PretrainEpochsOption = Annotated[float, typer.Option("--epochs", help="Epochs to train (a fraction trains that share of the last epoch); with a --max-minutes that does not bind, the same command gives the same model on any machine")]
+PretrainEpochsOption = Annotated[float, typer.Option("--epochs", help="Epochs to train (a fraction trains that share of the last epoch); with a --max-minutes that does not bind, the same command gives the same model at any load (on another CPU the floating-point sums may differ)")]
 MinutesOption = Annotated[Optional[float], typer.Option("--max-minutes", help="Wall-clock minutes for the whole command: loading, training, scoring and saving (training stops early enough)")]
 BatchOption = Annotated[int, typer.Option("--batch-size", help="Sentences per batch")]
 PatienceOption = Annotated[int, typer.Option("--patience", help="Stop after this many epochs without a better dev score")]

@@ -6,7 +6,7 @@ current model is fine-tuned on the sentences accepted in the post-editor,
 read from the corrections log exactly as ``autogloss finetune
 --from-corrections`` reads it (:func:`autogloss.corrections.training_corrections`,
 then :func:`autogloss.training.finetune_model`), for a fixed number of epochs
-(deterministic: the same corrections give the same model on any machine), and
+(deterministic: the same corrections give the same model at any load on one machine), and
 saved next to the log, in ``<log stem>.models/learned-<n>/``
 (:func:`next_model_dir`), with a model card naming the log, the number of
 sentences and the base model. :func:`run_learning_job` does that in a process
