@@ -381,3 +381,13 @@ def test_an_empty_elan_word_is_refused_as_an_empty_flex_word_is(tmp_path):
                     encoding="utf-8")
     with pytest.raises(FormatError, match=r"in\.eaf:27: word a3 of tier 'words' is empty"):
         read_document(path, "elan")
+
+
+def test_a_backslash_followed_by_a_space_is_no_marker_of_the_text_after_it():
+    # found by the fuzzing above: a bare "\" line continued by "ag ?" was written back as "\   ag ?",
+    # which read as a second \ag (guess) line under one \tx line and was refused
+    sample = READERS["toolbox"][2]()["in.sfm"]
+    broken = sample.replace(b"\\ft ", b"\\\nag ?\n\\ft ", 1)
+    assert broken != sample
+    assert read_and_write_back("toolbox", {"in.sfm": broken}) is True
+    assert read_and_write_back("toolbox", {"in.sfm": broken}, "toolbox") is True

@@ -452,9 +452,13 @@ class ToolboxDocument(InterlinearDocument):
 
 
 def _marker(line: str) -> str | None:
+    """A line's marker: the characters right after its backslash up to the
+    first space ("" for a backslash followed by a space or nothing, as in
+    ``\\   text``: that is no ``\\text`` line); None for a line without one."""
     if not line.startswith("\\"):
         return None
-    return line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+    rest = line[1:]
+    return "" if not rest or rest[0].isspace() else rest.split(maxsplit=1)[0]
 
 
 def _content(line: str) -> str:
