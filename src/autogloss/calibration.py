@@ -52,8 +52,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .records import (CONFIDENCE_SOURCES, LEXICON, NETWORK, PLAIN, SEGMENTED, UNKNOWN_GLOSS, GlossedRecord, IGTRecord, setting_of,
-                      word_morphemes, words)
+from .records import (CONFIDENCE_SOURCES, LEXICON, NETWORK, PLAIN, SEGMENTED, UNKNOWN_GLOSS, GlossedRecord,
+                      IGTRecord, setting_of, word_morphemes, words)
 
 #: Equal-width confidence bins of the expected calibration error and the reliability diagram.
 BINS = 10
@@ -339,7 +339,7 @@ class Calibration:
     def mapped(self, setting: str, confidences: np.ndarray, sources: np.ndarray) -> np.ndarray:
         """Confidences of one setting calibrated as :meth:`apply` does, by source."""
         result = np.asarray(confidences, dtype=float).copy()
-        for source in set(sources.tolist()) if sources.size else ():
+        for source in set(sources.tolist()):
             mapping = self.map_for(setting, source)
             if mapping is not None:
                 chosen = sources == source

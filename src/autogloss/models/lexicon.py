@@ -26,8 +26,8 @@ from functools import lru_cache
 from simplemma import LanguageDetector, Lemmatizer
 from simplemma.strategies import DefaultDictionaryFactory, DefaultStrategy
 
-from ..records import (LEXICON, GlossedRecord, IGTRecord, backoff_key, is_lexical, join_morphemes, split_keep_boundaries,
-                       words)
+from ..records import (LEXICON, GlossedRecord, IGTRecord, backoff_key, is_lexical, join_morphemes,
+                       split_keep_boundaries, words)
 from .base import Settings
 
 # Metalanguage names and ISO 639-3 codes, as records give them, to simplemma's codes.
@@ -177,8 +177,8 @@ def _relabel(record: IGTRecord, output: GlossedRecord, lexicon: dict[str, tuple[
     glossed = output.record
     gloss_words, confidences = [], []
     sources = None if output.sources is None else [list(word) for word in output.sources]
+    relabel = _relabel_morphemes if table == "morphemes" else _relabel_word
     for index, (word, gloss, confidence) in enumerate(zip(input_words, words(glossed.glosses), output.confidences)):
-        relabel = _relabel_morphemes if table == "morphemes" else _relabel_word
         gloss, confidence, relabelled = relabel(word, gloss, confidence, lexicon, remembered)
         gloss_words.append(gloss)
         confidences.append(confidence)
