@@ -292,7 +292,8 @@ def _network_of(base: Glosser, base_name: str | None) -> Network:
 #: the post-editor learns them (10 epochs), dev morpheme accuracy: Tsez 81.6 and
 #: 82.6 (two samples) against 68.2 and 71.4 when the memory answered for every
 #: seen form (an affix glossed two ways in 40 sentences took its more frequent
-#: gloss everywhere), Lezgi 72.9 against 71.2, Natugu 81.6 against 76.1.
+#: gloss everywhere), Lezgi 72.9 against 71.2, Natugu 81.6 against 76.1
+#: (``python -m bench.memory_rule``: bench/results/memory-rule.md).
 UNTUNED_FINETUNE_MEMORY = 1.0
 
 
@@ -468,8 +469,10 @@ def pretrain_model(corpus: PretrainingCorpus, out_dir: str | os.PathLike, networ
         return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, base=start,
                               hidden=hidden, eval_steps=PRETRAINING_SEQ2SEQ_EVAL_STEPS, description=description,
                               progress=progress, restart=restart, budget=budget)
-    made = {"dev_data": f"{len(validation)} sentences held out of the corpus train split, "
-                        f"half of them without their segmentation",
+    made = {"dev_data": (f"{len(validation)} sentences held out of the corpus train split, "
+                         f"half of them without their segmentation" if validation else
+                         "none: the corpus train split has no sentence to hold out (its languages are held out "
+                         "or it is empty), so the last epoch is kept"),
             **({"command": command} if command else {})}
     return _train_network(network, Start.SCRATCH, training, validation, out_dir, schedule, hidden=hidden,
                           description=description, progress=progress, restart=restart, budget=budget,
