@@ -62,26 +62,44 @@ class Interrupt(Exception):
     pass
 
 
-def test_a_killed_run_resumes_from_its_checkpoint(data, tmp_path):
-    train, dev = data
-    settings = TrainingSettings(epochs=4, batch_size=4, epoch_checkpoint_seconds=0.0)  # a checkpoint every epoch
-    messages = []
+#: Four epochs with a checkpoint after each.
+FOUR_EPOCHS = TrainingSettings(epochs=4, batch_size=4, epoch_checkpoint_seconds=0.0)
+
+
+def killed_after_two_epochs(train, dev, checkpoint):
+    """A run killed after its second epoch's checkpoint, and a fresh network of the same shape to resume it."""
 
     def die_after_two_epochs(message):
-        messages.append(message)
         if message.startswith("epoch 2"):
             raise Interrupt
 
     torch.manual_seed(0)
     glosser = NeuralGlosser.create(train, **TINY)
     with pytest.raises(Interrupt):
-        fit(glosser, train, dev, tmp_path / "ckpt", settings, die_after_two_epochs)
+        fit(glosser, train, dev, checkpoint, FOUR_EPOCHS, die_after_two_epochs)
+    return NeuralGlosser(glosser.network.__class__(glosser.network.config), glosser.vocabs)
+
+
+def test_a_killed_run_resumes_from_its_checkpoint(data, tmp_path):
+    train, dev = data
+    fresh = killed_after_two_epochs(train, dev, tmp_path / "ckpt")
     progress = json.loads((tmp_path / "ckpt" / "progress.json").read_text())
     assert progress["epoch"] == 2
-    messages.clear()
-    fresh = NeuralGlosser(glosser.network.__class__(glosser.network.config), glosser.vocabs)
-    summary = fit(fresh, train, dev, tmp_path / "ckpt", settings, messages.append)
+    messages = []
+    summary = fit(fresh, train, dev, tmp_path / "ckpt", FOUR_EPOCHS, messages.append)
     assert messages[0] == "resumed from epoch 2"
+    assert [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4]
+
+
+def test_a_checkpoint_is_not_resumed_on_other_sentences(data, tmp_path):
+    # a resumed run scored on other dev sentences (or none) would keep a best chosen by the old ones
+    train, dev = data
+    fresh = killed_after_two_epochs(train, dev, tmp_path / "ckpt")
+    with pytest.raises(ModelError, match=rf"other sentences \(dev: {len(dev)} sentences then, 0 now\).*--restart"):
+        fit(fresh, train, [], tmp_path / "ckpt", FOUR_EPOCHS)
+    with pytest.raises(ModelError, match="other sentences"):
+        fit(fresh, train[:-1], dev, tmp_path / "ckpt", FOUR_EPOCHS)
+    summary = fit(fresh, train, dev, tmp_path / "ckpt", FOUR_EPOCHS)  # the same sentences: it goes on
     assert [h["epoch"] for h in summary["history"]] == [1, 2, 3, 4]
 
 

@@ -85,6 +85,18 @@ def test_off_a_terminal_progress_is_plain_lines_with_totals_and_an_eta(fake_cloc
     assert all(line.strip() and not re.search(r"[\x00-\x1f\x7f]", line) for line in lines)
 
 
+def test_a_resumed_task_reckons_the_time_left_from_its_own_rate(fake_clock):
+    # 70 of 100 steps were done by an interrupted run; this run does one step per 2 s
+    lines: list[str] = []
+    with LogReporter(lines.append).task("training", 100) as counted:
+        counted.resume_from(70)
+        for _ in range(15):
+            fake_clock.now += 2.0
+            counted.advance()
+    assert lines[0] == "training: 80/100 (80%), 0:20 elapsed, about 0:40 left"
+    assert lines[-1] == "training: 85/100 (85%), 0:30 elapsed, about 0:30 left"
+
+
 def test_an_unknown_total_is_reported_every_half_minute_and_short_tasks_in_silence(fake_clock):
     lines: list[str] = []
     reporter = LogReporter(lines.append)

@@ -41,7 +41,7 @@ from .errors import AutoglossError
 from .fileio import atomic_write
 from .glossing import FillSummary, fill_document
 from .interlinear.document import GlossSlot, GlossState, InterlinearDocument, Sentence, TrainingSelection
-from .progress import Reporter, Task, time_left
+from .progress import Reporter, Task
 from .training import Schedule, finetune_model
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class _StatusTask(Task):
     def _shown(self) -> None:
         changed = self.description != self.phase
         self.phase = self.description
-        left = time_left(self.completed, self.total, time.monotonic() - self.started)
+        left = self.seconds_left()
         self.status.fields.update(phase=self.description, done=int(self.completed),
                                   total=None if self.total is None else int(self.total),
                                   eta=None if left is None else round(left, 1))

@@ -57,7 +57,15 @@ class Task:
     def __init__(self, description: str, total: float | None = None):
         self.description, self.total = description, total
         self.completed = 0.0
+        self.counted_from = 0.0  # work done before this process took the task up (a resumed run)
         self.started = time.monotonic()
+
+    def resume_from(self, completed: float) -> None:
+        """The task goes on from ``completed``, done by an earlier, interrupted
+        run: the time left is reckoned from the rate of this run's own work."""
+        self.completed = self.counted_from = completed
+        self.started = time.monotonic()
+        self._resumed()
 
     def advance(self, steps: float = 1) -> None:
         self.update(completed=self.completed + steps)
@@ -84,6 +92,16 @@ class Task:
     def _shown(self) -> None:
         """Show the new state (subclasses)."""
 
+    def _resumed(self) -> None:
+        """Show that the task started again part-way (subclasses; by default as any new state)."""
+        self._shown()
+
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """The time left at this run's average rate (None while unknown)."""
+        elapsed = (time.monotonic() if now is None else now) - self.started
+        total = None if self.total is None else self.total - self.counted_from
+        return time_left(self.completed - self.counted_from, total, elapsed)
+
     def status(self, now: float | None = None) -> str:
         """``glossing: 256/512 (50%), 0:31 elapsed, about 0:31 left``."""
         elapsed = (time.monotonic() if now is None else now) - self.started
@@ -91,7 +109,7 @@ class Task:
         if self.total:
             share = min(self.completed / self.total, 1.0)
             done += f"/{self.total:,.0f} ({100 * share:.0f}%)"
-        left = time_left(self.completed, self.total, elapsed)
+        left = self.seconds_left(now)
         shown = f"{self.description}: {done}, {clock(elapsed)} elapsed"
         return shown + (f", about {clock(left)} left" if left is not None and self.completed < (self.total or 0) else "")
 
@@ -128,6 +146,11 @@ def say(progress: Progress | None, message: str) -> None:
         progress(message)
 
 
+def _tenth(share: float) -> int:
+    """Which :data:`LOG_EVERY_SHARE` of the total ``share`` is in (0.7 is in the 7th, not the 6th, despite rounding)."""
+    return math.floor(share / LOG_EVERY_SHARE + 1e-9)
+
+
 class _LogTask(Task):
     def __init__(self, reporter: LogReporter, description: str, total: float | None):
         super().__init__(description, total)
@@ -140,10 +163,14 @@ class _LogTask(Task):
         now = time.monotonic()
         since = now - self.last_line
         share = self.completed / self.total if self.total else 0.0
-        crossed = math.floor(share / LOG_EVERY_SHARE) > math.floor(self.last_share / LOG_EVERY_SHARE)
+        crossed = _tenth(share) > _tenth(self.last_share)
         if since >= LOG_EVERY_SECONDS or (crossed and since >= LOG_MIN_GAP_SECONDS and share < 1.0):
             self._line(now)
             self.last_share = share
+
+    def _resumed(self) -> None:
+        self.last_line = self.started
+        self.last_share = self.completed / self.total if self.total else 0.0
 
     def _line(self, now: float) -> None:
         self.reporter(self.status(now))
@@ -193,6 +220,10 @@ class _BarTask(Task):
 
     def _shown(self) -> None:
         self.reporter.bars.update(self.id, completed=self.completed, total=self.total, description=self.description)
+
+    def _resumed(self) -> None:
+        # a reset bar forgets its speed samples: the jump to the resumed position is no speed
+        self.reporter.bars.reset(self.id, completed=self.completed, total=self.total, description=self.description)
 
     def done(self) -> None:
         if self.id in self.reporter.bars.task_ids:

@@ -17,6 +17,7 @@ decisions (stop, checkpoint, the epochs planned) are every process's.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import math
 import random
@@ -174,17 +175,29 @@ def _format_record(record: dict) -> str:
     return " ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
 
 
+def data_fingerprint(records: list[IGTRecord]) -> str:
+    """A digest of ``records``' text and languages: a checkpoint says which
+    training and dev sentences its run had, so a run on others cannot resume it."""
+    digest = hashlib.sha256()
+    for record in records:
+        fields = (record.transcription, record.segmentation, record.glosses, record.translation,
+                  record.language.iso639_3, record.language.glottocode, record.language.name)
+        digest.update("\x1f".join("" if field is None else field for field in fields).encode("utf-8") + b"\x1e")
+    return f"{len(records)}:{digest.hexdigest()[:16]}"
+
+
 class _Run:
     """The mutable progress of one training run; ``state`` is what a checkpoint stores."""
 
     def __init__(self, glosser: NeuralGlosser, optimiser, checkpoint: Path, settings: TrainingSettings,
-                 progress: Progress | None, budget: Budget, sentences_after: int = 0):
+                 progress: Progress | None, budget: Budget, sentences_after: int = 0, data: dict | None = None):
         self.glosser, self.optimiser, self.checkpoint = glosser, optimiser, checkpoint
         self.settings, self.progress, self.budget = settings, progress, budget
         self.sentences_after = sentences_after  # sentences glossed after the loop (the last epoch's dev among them)
         self.step_seconds, self.steps = 0.0, 0  # training steps run by this process, and their time
         self.state = {"epoch": 0, "step": 0, "epoch_loss": 0.0, "epoch_steps": 0, "best_score": -1.0,
-                      "best_epoch": 0, "history": [], "seconds": 0.0, "planned_epochs": float(settings.epochs)}
+                      "best_epoch": 0, "history": [], "seconds": 0.0, "planned_epochs": float(settings.epochs),
+                      "data": data or {}}
         self.best_network = None
         self.parallel: torch.nn.Module | None = None  # the network's DistributedDataParallel wrapper under torchrun
         self.started = time.perf_counter()
@@ -211,6 +224,16 @@ class _Run:
             self.optimiser.load_state_dict(saved["optimiser"])
         except (RuntimeError, ValueError, KeyError):  # a size mismatch
             raise stale from None
+        # A checkpoint without the record (an older one) is trusted as before. Another dev set would
+        # make the kept best a choice by other sentences, and none would keep a stale best over the last.
+        different = [name for name, found in (state.get("data") or {}).items()
+                     if found != self.state["data"].get(name, found)]
+        if different:
+            counts = ", ".join(f"{name}: {state['data'][name].split(':')[0]} sentences then, "
+                               f"{self.state['data'][name].split(':')[0]} now" for name in different)
+            raise ModelError(f"{self.checkpoint}: the checkpoint of an earlier run on other sentences ({counts}); "
+                             f"rerun with --restart to discard it and train afresh")
+        state["data"] = self.state["data"]
         self.best_network = saved.get("best_network")
         # a run resumed in another number of processes goes on from the same share of its epoch
         state["step"] = round(state["step"] * state.get("processes", 1) / distributed.world_size())
@@ -348,7 +371,8 @@ def fit(
         raise AutoglossError("no training record has a gloss to learn")
     optimiser = torch.optim.AdamW(glosser.network.parameters(), lr=settings.learning_rate,
                                   weight_decay=settings.weight_decay)
-    run = _Run(glosser, optimiser, Path(checkpoint), settings, progress, budget, sentences_after + len(dev))
+    run = _Run(glosser, optimiser, Path(checkpoint), settings, progress, budget, sentences_after + len(dev),
+               data={"train": data_fingerprint(train), "dev": data_fingerprint(dev)})
     run.resume()
     if distributed.is_distributed():
         # some parameters serve one setting only, so a step of some processes leaves them unused
@@ -363,6 +387,8 @@ def fit(
         run.share_state()  # every process knows the start is the best so far
     per_epoch = len(distributed.share_of(_epoch_batches(examples, settings, 0)))
     with task(progress, "training", state["planned_epochs"] * per_epoch) as shown:
+        if state["epoch"] or state["step"]:
+            shown.resume_from(state["epoch"] * per_epoch + state["step"])
         while state["epoch"] < state["planned_epochs"] and not distributed.agree(run.out_of_time()):
             glosser.network.train()
             epoch_batches = distributed.share_of(_epoch_batches(examples, settings, state["epoch"]))

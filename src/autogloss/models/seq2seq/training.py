@@ -114,7 +114,7 @@ def _callback_classes():
             if state.is_world_process_zero:
                 # with a time budget the steps are not planned: the budget left says how long
                 self.shown = task(self.progress, "training", state.max_steps if self.budget.seconds is None else None)
-                self.shown.update(completed=state.global_step)
+                self.shown.resume_from(state.global_step)
 
         def on_train_end(self, args, state, control, **kwargs):
             self.shown.done()
