@@ -10,8 +10,13 @@ rest of the training file is the unglossed pool. Each round the current
 model glosses the next ``--batch`` sentences of the pool in the order
 studied, the linguist corrects them (the gold glosses stand in for their
 corrections), the model is fine-tuned from where it is on every sentence
-corrected so far (and the seed set) for a fixed length (:data:`RULE`), and
-dev is scored with the official scorer. The orders (:data:`ORDERINGS`):
+corrected so far (and the seed set) for a fixed length (:data:`RULE`), its
+memory trusted as a fine-tune of a linguist's corrections trusts it
+(``--memory-threshold``, by default the post-editor's rule:
+:data:`autogloss.training.UNTUNED_FINETUNE_MEMORY`), and dev is scored with
+the official scorer. ``--pretrained`` is the model the linguist starts from:
+the packaged one, or one pretrained without the languages studied
+(``autogloss pretrain --hold-out-language``), to which the language is new. The orders (:data:`ORDERINGS`):
 ``least-confident`` (the pool glossed by the current model and ordered by
 :func:`autogloss.worklist.least_confident_first`, the ordering the
 post-editor and ``autogloss gloss --order least-confident`` use),
@@ -51,10 +56,11 @@ from autogloss.models.base import Glosser
 from autogloss.models.loading import DEFAULT_MODEL_DIR, load_model
 from autogloss.records import UNKNOWN_GLOSS, GlossedRecord, IGTRecord
 from autogloss.sharedtask import TRACKS, base_model_name, covered_inputs
+from autogloss.training import UNTUNED_FINETUNE_MEMORY
 from autogloss.worklist import least_confident_first
 
-from .learning import (HEADLINE, RESULTS, Eta, TrainingRule, cpu_time, dev_scores, named_task, nested_subset,
-                       pretraining_note, pretraining_seen, pyplot, run_jobs, save_figure, train)
+from .learning import (HEADLINE, RESULTS, Eta, TrainingRule, cpu_time, described_base, dev_scores, named_task,
+                       nested_subset, pretraining_note, pretraining_seen, pyplot, run_jobs, save_figure, train)
 from .machine import machine_description, today
 
 LANGUAGES = ("ddo", "ntu", "lez")
@@ -87,17 +93,19 @@ class Run:
 
 @dataclass(frozen=True)
 class Study:
-    """What every run shares: batch size, rounds, training length, the model it starts from, the seed."""
+    """What every run shares: batch size, rounds, training length, the model it
+    starts from, the seed, and the memory rule of its fine-tunes."""
 
     batch: int
     rounds: int
     rule: TrainingRule
     base: Path
     seed: int = 0
+    memory_threshold: float = UNTUNED_FINETUNE_MEMORY
 
     def to_json(self) -> dict:
         return {"batch": self.batch, "rounds": self.rounds, "rule": self.rule.to_json(),
-                "base": base_model_name(self.base), "seed": self.seed}
+                "base": base_model_name(self.base), "seed": self.seed, "memory_threshold": self.memory_threshold}
 
 
 def changed_glosses(gold: IGTRecord, predicted: IGTRecord) -> int:
@@ -170,7 +178,8 @@ def run_study(run: Run, data_dir: Path, study: Study, work: Path) -> dict:
         seed_set = nested_subset(len(task.train), run.seed_size, study.seed)
         if seed_set:
             glosser = train([task.train[i] for i in seed_set], study.rule, study.base, study.seed,
-                            description=f"{run.seed_size} seed sentences of {run.iso} track {run.track}")
+                            description=f"{run.seed_size} seed sentences of {run.iso} track {run.track}",
+                            memory_threshold=study.memory_threshold)
             model = _save(glosser, folder, 0)
         else:
             glosser, model = load_model(study.base), None
@@ -198,7 +207,8 @@ def run_study(run: Run, data_dir: Path, study: Study, work: Path) -> dict:
         round_ = len(state["rounds"])
         base = folder / state["model"] if state["model"] else study.base
         glosser = train([task.train[i] for i in sorted(labelled)], study.rule, base, study.seed,
-                        description=f"{len(labelled)} corrected sentences of {run.iso} track {run.track}")
+                        description=f"{len(labelled)} corrected sentences of {run.iso} track {run.track}",
+                        memory_threshold=study.memory_threshold)
         previous, state["model"] = state["model"], _save(glosser, folder, round_)
         state["rounds"].append({"round": round_, "labelled": len(labelled), "picked": picked, "effort": effort,
                                 "checked": checked, "cumulative_effort": state["rounds"][-1]["cumulative_effort"] + effort,
@@ -243,11 +253,13 @@ def table(states: dict[str, dict], full: dict[tuple[str, int], dict], meta: dict
              f"{cpu_time(meta['cpu_seconds'])}" + (" (some rounds by earlier, interrupted runs of the same command)"
                                                       if meta.get("resumed") else "") + ".",
              "",
-             f"From the packaged model (`{meta['settings']['base']}`) and a random seed set of 0 or 25 training "
+             f"From {meta.get('base_described', 'the packaged model')} (`{meta['settings']['base']}`) and a random "
+             "seed set of 0 or 25 training "
              f"sentences (fine-tuned on first), each round the model glosses the next {meta['settings']['batch']} "
              "sentences of the rest of the training file in the order studied, the simulated linguist corrects "
              "them (gold glosses), the model is fine-tuned from where it is on everything corrected so far for "
-             f"{meta['rule']}, and dev is scored (official scorer). *Effort*: the morpheme glosses the linguist had "
+             f"{meta['rule']}, {_memory_rule(meta['settings'].get('memory_threshold', 0.0))}, and dev is scored "
+             "(official scorer). *Effort*: the morpheme glosses the linguist had "
              "to change (per word, the gold morphemes the suggestion lacked at their place; the seed set is not "
              "counted). Orders: `least-confident` (the pool glossed by the current model, ordered by "
              f"`autogloss.worklist.least_confident_first`: lowest morpheme confidence first), `random`, `document`. "
@@ -288,6 +300,18 @@ def table(states: dict[str, dict], full: dict[tuple[str, int], dict], meta: dict
     for iso in dict.fromkeys(state["run"]["iso"] for state in states.values()):
         lines += [f"![{SHARED_TASK_LANGUAGES[iso].folder}: effort against accuracy](annotation-{iso}.png)", ""]
     return "\n".join(lines)
+
+
+def _memory_rule(threshold: float) -> str:
+    """How the results files name the fine-tunes' memory rule (below 200 sentences; above, dev tunes it)."""
+    if threshold >= 1.0:
+        return ("its memory of the corrections answering only for forms glossed one way throughout them (the "
+                "post-editor's rule, `autogloss.training.UNTUNED_FINETUNE_MEMORY`; from 200 sentences on, tuned "
+                "on the held-out tenth)")
+    if threshold <= 0.0:
+        return ("its memory answering for every form seen in the corrections (the shared-task recipe's rule for "
+                "sets under 200 sentences)")
+    return f"its memory answering for a form when its commonest gloss has a share of at least {threshold:g}"
 
 
 def _run_order(run: dict) -> tuple:
@@ -341,6 +365,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds of correction and fine-tuning per run")
     parser.add_argument("--passes", type=int, default=RULE.passes, help="sentence passes of each round's fine-tuning")
     parser.add_argument("--seed", type=int, default=0, help="draws the seed set, the random order and the training")
+    parser.add_argument("--memory-threshold", type=float, default=UNTUNED_FINETUNE_MEMORY,
+                        help="the fine-tunes' memory answers for a form when its commonest gloss has at least this "
+                             "share (default 1.0, the post-editor's rule; 0: every seen form, the shared-task recipe's)")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR, help="the model the linguist starts from")
     parser.add_argument("--full-data", type=Path, default=FULL_DATA,
                         help="results JSON with the full-data dev scores (bench.sigmorphon's)")
@@ -361,15 +388,16 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         sys.exit(f"{args.full_data}: no full-data score of {', '.join(missing)}")
     study = Study(args.batch, args.rounds, TrainingRule(passes=args.passes, max_epochs=RULE.max_epochs),
-                  args.pretrained, args.seed)
+                  args.pretrained, args.seed, args.memory_threshold)
     work = args.work or args.out / ".annotation-work"
     languages = tuple(dict.fromkeys(run.iso for run in runs))
     trains = {iso: len(named_task(data_dir, iso, 2).train) for iso in languages}
     command = " ".join(["python -m bench.annotation", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])
+    seen = pretraining_seen(load_model(args.pretrained), languages)
     meta = {"command": command, "machine": machine_description(), "settings": study.to_json(),
             "rule": study.rule.describe(), "full_data": str(args.full_data.name),
             "resumed": any((work / run.key / "state.json").is_file() for run in runs),
-            "pretraining": pretraining_note(pretraining_seen(load_model(args.pretrained), languages), trains)}
+            "pretraining": pretraining_note(seen, trains), "base_described": described_base(args.pretrained, seen)}
     earlier = args.out / "annotation.json"
     states = json.loads(earlier.read_text(encoding="utf-8"))["runs"] if earlier.is_file() else {}
     states = {key: state for key, state in states.items() if state["settings"] == study.to_json()}

@@ -10,7 +10,11 @@ subsets lie inside its larger ones, :func:`bench.learning.nested_subset`;
 ``all`` is the same file for every seed, which then only changes the
 training's randomness), trains the neural glosser on it with the shared-task
 recipe (:func:`autogloss.sharedtask.neural_trainer`), fine-tuned from the
-packaged model (``pretrained``) and from random weights (``scratch``), for
+packaged model (``pretrained``), from random weights (``scratch``) and, given
+``--unseen-pretrained``, from a model pretrained the same way on a corpus
+without the languages studied (``unseen``: the language is new to it, as a
+linguist's own language usually is; the packaged model read every training
+sentence of the shared task in pretraining), for
 a fixed length (:data:`RULE`: the same number of sentence passes at every
 size, so the scores do not depend on the machine or its load), and scores
 dev with the official scorer: track 1 by word accuracy, track 2 by morpheme
@@ -45,7 +49,14 @@ from .machine import machine_description, today
 LANGUAGES = ("ddo", "usp", "nyb", "ntu")
 SIZES = (10, 25, 50, 100, 200, 400, 800, 1600)
 ALL = "all"
-STARTS = ("pretrained", "scratch")
+STARTS = ("pretrained", "unseen", "scratch")
+#: The starts run unless --start says otherwise (``unseen`` only with its model).
+DEFAULT_STARTS = ("pretrained", "scratch")
+#: How the plots name the starts.
+START_LABELS = {"pretrained": "packaged model (read the language)", "unseen": "pretrained without the language",
+                "scratch": "from scratch"}
+#: The settings' key of the ``unseen`` start's model.
+UNSEEN_KEY = "unseen_base"
 SEEDS = 3
 #: Every point trains for 4,000 sentence passes, about what the main job's 3
 #: minutes give a small task (Gitksan's 31 sentences: 100-150 epochs; Natugu
@@ -86,7 +97,7 @@ def parse_sizes(text: str) -> tuple[int | None, ...]:
 
 
 def plan(train_sizes: dict[str, int], tracks: tuple[int, ...], sizes: tuple[int | None, ...], seeds: int,
-         starts: tuple[str, ...] = STARTS) -> list[Point]:
+         starts: tuple[str, ...] = DEFAULT_STARTS) -> list[Point]:
     """Every point to run; a size not below the language's training file is skipped (``all`` is that file)."""
     return [Point(iso, track, start, size, seed) for iso, count in train_sizes.items() for track in tracks
             for start in starts for size in sizes if size is None or size < count for seed in range(seeds)]
@@ -98,14 +109,14 @@ def weight(point: Point, train_sizes: dict[str, int], rule: TrainingRule) -> flo
     return rule.epochs(size) * trained_sentences(size) + 500
 
 
-def run_point(point: Point, data_dir: Path, rule: TrainingRule, bases: dict[int, Path], hidden: int) -> dict:
+def run_point(point: Point, data_dir: Path, rule: TrainingRule, bases: dict[tuple[str, int], Path], hidden: int) -> dict:
     """Train and score one point: its subset, epochs, dev scores and CPU time."""
     started, cpu_started = time.perf_counter(), time.process_time()
     task = named_task(data_dir, point.iso, point.track)
     indices = (list(range(len(task.train))) if point.size is None
                else nested_subset(len(task.train), point.size, point.seed))
     records = [task.train[i] for i in indices]
-    base = bases[point.track] if point.start == "pretrained" else None
+    base = bases.get((point.start, point.track))  # scratch: none
     glosser = train(records, rule, base, point.seed, hidden,
                     f"{len(records)} sentences of SIGMORPHON 2023 {point.iso} track {point.track} train (seed {point.seed})")
     return {**asdict(point), "sentences": len(records), "epochs": rule.epochs(len(records)),
@@ -113,15 +124,29 @@ def run_point(point: Point, data_dir: Path, rule: TrainingRule, bases: dict[int,
             "cpu_seconds": round(time.process_time() - cpu_started, 1), "seconds": round(time.perf_counter() - started, 1)}
 
 
-def load_points(path: Path, settings: dict) -> dict[str, dict]:
-    """The points an earlier run with the same settings finished (none if there is no such run)."""
+def merged_settings(earlier: dict, now: dict) -> dict | None:
+    """The settings of a run that adds points to one made with ``earlier``
+    settings, or None when the two differ in anything the points depend on.
+    Only the ``unseen`` start's model may be new (the earlier run had no
+    such points) or left out now (its points are kept)."""
+    if {k: v for k, v in earlier.items() if k != UNSEEN_KEY} != {k: v for k, v in now.items() if k != UNSEEN_KEY}:
+        return None
+    if UNSEEN_KEY in earlier and UNSEEN_KEY in now and earlier[UNSEEN_KEY] != now[UNSEEN_KEY]:
+        return None
+    return {**earlier, **now}
+
+
+def load_points(path: Path, settings: dict) -> tuple[dict[str, dict], dict]:
+    """The points an earlier run with compatible settings finished (none if
+    there is no such run), and the settings the file is written with."""
     if not path.is_file():
-        return {}
+        return {}, settings
     earlier = json.loads(path.read_text(encoding="utf-8"))
-    if earlier.get("settings") != settings:
+    merged = merged_settings(earlier.get("settings") or {}, settings)
+    if merged is None:
         sys.exit(f"{path}: made with other settings ({earlier.get('settings')}, now {settings}); "
                  "give another --out, or --restart to discard its points")
-    return earlier["points"]
+    return earlier["points"], merged
 
 
 def write_points(path: Path, settings: dict, points: dict[str, dict], meta: dict) -> None:
@@ -156,8 +181,15 @@ def cell(row: dict | None, metric: str) -> str:
     return f"{found['mean']:.1f} [{found['min']:.1f}-{found['max']:.1f}]" if row["seeds"] > 1 else f"{found['mean']:.1f}"
 
 
+def shown_starts(points: dict[str, dict]) -> list[str]:
+    """The starts the points have, in :data:`STARTS` order."""
+    return [start for start in STARTS if any(point["start"] == start for point in points.values())]
+
+
 def table(points: dict[str, dict], meta: dict) -> str:
     rows = summary(points)
+    starts = shown_starts(points)
+    unseen = meta["settings"].get(UNSEEN_KEY)
     lines = ["# Learning curves: dev accuracy against training sentences", "",
              f"Run {meta['date']} on {meta['machine']}; command `{meta['command']}`, one torch thread per process, "
              f"{cpu_time(meta['cpu_seconds'])} of training and scoring over {len(points)} points"
@@ -167,8 +199,11 @@ def table(points: dict[str, dict], meta: dict) -> str:
              "morpheme accuracy, the shared task's headline metrics), and in brackets the lowest and highest seed. "
              f"A seed draws a random subset of the training file; subsets are nested (a seed's 10 sentences are "
              f"among its 25, ...); `all` is the whole file, where seeds only change the training's randomness. "
-             f"*pretrained*: the packaged model (`{meta['bases']}`) fine-tuned; *scratch*: random weights, hidden "
-             f"size {meta['settings']['hidden']}. Both with the shared-task recipe "
+             f"*pretrained*: the packaged model (`{meta['bases']}`) fine-tuned; "
+             + (f"*unseen*: `{unseen}` fine-tuned, a model pretrained like it on a corpus without the languages "
+                "studied (it read none of their sentences), so the language is new to it, as a linguist's own "
+                "language usually is; " if unseen and "unseen" in starts else "")
+             + f"*scratch*: random weights, hidden size {meta['settings']['hidden']}. All with the shared-task recipe "
              "(`autogloss.sharedtask.neural_trainer`: under 200 sentences all train, in batches of 8; from 200 on "
              "a random tenth held out selects the epoch and calibrates) for a fixed length, the same at every size and on any "
              f"machine: {meta['rule']}.",
@@ -179,12 +214,12 @@ def table(points: dict[str, dict], meta: dict) -> str:
     for iso in dict.fromkeys(point["iso"] for point in points.values()):
         name = SHARED_TASK_LANGUAGES[iso].folder
         sizes = sorted({key[3] for key in rows if key[0] == iso}, key=_order)
+        header = [f"track 1 word acc, {starts[0]}", *starts[1:], f"track 2 morpheme acc, {starts[0]}", *starts[1:]]
         lines += [f"## {name} ({iso})", "", f"![{name} learning curves](curves-{iso}.png)", "",
-                  "| training sentences | track 1 word acc, pretrained | scratch | track 2 morpheme acc, pretrained "
-                  "| scratch |", "|---|---|---|---|---|"]
+                  "| training sentences | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
         for size in sizes:
             known = [rows[key] for key in rows if key[0] == iso and key[3] == size]
-            cells = [cell(rows.get((iso, track, start, size)), HEADLINE[track]) for track in TRACKS for start in STARTS]
+            cells = [cell(rows.get((iso, track, start, size)), HEADLINE[track]) for track in TRACKS for start in starts]
             lines.append(f"| {known[0]['sentences']:,}{' (all)' if size is None else ''} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
@@ -200,13 +235,13 @@ def plot(points: dict[str, dict], iso: str, path: Path) -> Path:
     axes = axes[0]
     for axis, track in zip(axes, tracks):
         metric = HEADLINE[track]
-        for start, marker in zip(STARTS, "os"):
+        for start, marker in zip(STARTS, "o^s"):
             found = sorted(((row["sentences"], row[metric]) for key, row in rows.items()
                             if key[:3] == (iso, track, start)))
             if not found:
                 continue
             xs = [sentences for sentences, _ in found]
-            axis.plot(xs, [m["mean"] for _, m in found], marker=marker, label=start)
+            axis.plot(xs, [m["mean"] for _, m in found], marker=marker, label=START_LABELS[start])
             axis.fill_between(xs, [m["min"] for _, m in found], [m["max"] for _, m in found], alpha=0.2)
         axis.set(xscale="log", xlabel="training sentences", title=f"track {track}: {metric.replace('_', ' ')}")
         axis.grid(alpha=0.3)
@@ -234,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR, help="the model 'pretrained' fine-tunes")
     parser.add_argument("--track1-pretrained", type=Path, default=None,
                         help="fine-tune track 1 from this model instead (e.g. pretrained without shared-task segmentations)")
+    parser.add_argument("--unseen-pretrained", type=Path, default=None,
+                        help="also fine-tune from this model ('unseen'), pretrained without the languages studied "
+                             "(autogloss pretrain --hold-out-language ...); refused if it read any of them")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of curves.json, curves.md and the plots")
     parser.add_argument("--restart", action="store_true", help="discard the points of an earlier run in --out")
@@ -243,14 +281,27 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = find_data_dir(args.data_dir)
     languages = tuple(args.language or LANGUAGES)
     tracks = tuple(sorted(set(args.track or TRACKS)))
-    starts = tuple(start for start in STARTS if start in (args.start or STARTS))
+    starts = tuple(start for start in STARTS
+                   if start in (args.start or (STARTS if args.unseen_pretrained else DEFAULT_STARTS)))
+    if "unseen" in starts and args.unseen_pretrained is None:
+        parser.error("--start unseen needs --unseen-pretrained MODEL")
     rule = TrainingRule(passes=args.passes, min_epochs=args.min_epochs)
-    bases = {1: args.track1_pretrained or args.pretrained, 2: args.pretrained}
-    train_sizes = {iso: len(named_task(data_dir, iso, 2).train) for iso in languages}
+    pretrained = {1: args.track1_pretrained or args.pretrained, 2: args.pretrained}
+    bases = {("pretrained", track): path for track, path in pretrained.items()}
     settings = {"rule": rule.to_json(), "hidden": args.hidden,
-                "bases": {str(track): base_model_name(path) for track, path in bases.items()}}
+                "bases": {str(track): base_model_name(path) for track, path in pretrained.items()}}
+    if args.unseen_pretrained is not None:
+        read = {iso: found for iso, found in pretraining_seen(load_model(args.unseen_pretrained), languages).items()
+                if any(found.values())}
+        if read:
+            sys.exit(f"--unseen-pretrained {args.unseen_pretrained}: it read sentences of "
+                     + ", ".join(f"{iso} ({sum(found.values()):,})" for iso, found in read.items())
+                     + " in pretraining; pretrain with --hold-out-language for each language studied")
+        bases.update({("unseen", track): args.unseen_pretrained for track in TRACKS})
+        settings[UNSEEN_KEY] = base_model_name(args.unseen_pretrained)
+    train_sizes = {iso: len(named_task(data_dir, iso, 2).train) for iso in languages}
     path = args.out / "curves.json"
-    points = {} if args.restart else load_points(path, settings)
+    points, settings = ({}, settings) if args.restart else load_points(path, settings)
     todo = [point for point in plan(train_sizes, tracks, args.sizes, args.seeds, starts) if point.key not in points]
     seen = pretraining_seen(load_model(args.pretrained), languages)
     command = " ".join(["python -m bench.curves", *map(shlex.quote, sys.argv[1:] if argv is None else argv)])

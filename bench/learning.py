@@ -26,7 +26,8 @@ from autogloss.metrics import evaluate_records
 from autogloss.models.base import Glosser
 from autogloss.progress import clock, time_left
 from autogloss.records import IGTRecord
-from autogloss.sharedtask import SMALL_DATA_EPOCHS, SMALL_DATA_SENTENCES, TaskData, load_task, neural_trainer, split_validation
+from autogloss.sharedtask import (SMALL_DATA_EPOCHS, SMALL_DATA_SENTENCES, TaskData, base_model_name, load_task,
+                                  neural_trainer, split_validation)
 
 #: The shared task's headline metric of each track (official scorer).
 HEADLINE = {1: "word_accuracy", 2: "morpheme_accuracy"}
@@ -83,10 +84,13 @@ class TrainingRule:
 
 
 def train(records: list[IGTRecord], rule: TrainingRule, base: Path | None, seed: int, hidden: int = 128,
-          description: str = "") -> Glosser:
+          description: str = "", memory_threshold: float = 0.0) -> Glosser:
     """The neural glosser trained on ``records`` for ``rule``'s epochs with
-    the shared-task recipe: from scratch (``base`` None) or fine-tuned from ``base``."""
-    trainer = neural_trainer(None, hidden=hidden, base=base, seed=seed, epochs=rule.epochs(len(records)))
+    the shared-task recipe: from scratch (``base`` None) or fine-tuned from
+    ``base``; ``memory_threshold``: the memory rule of sets too small to hold
+    sentences out (:func:`autogloss.sharedtask.neural_trainer`)."""
+    trainer = neural_trainer(None, hidden=hidden, base=base, seed=seed, epochs=rule.epochs(len(records)),
+                             memory_threshold=memory_threshold)
     return trainer(records, [], description or f"{len(records)} training sentences")
 
 
@@ -105,17 +109,35 @@ def pretraining_seen(glosser: Glosser, languages: Iterable[str]) -> dict[str, di
                   for setting in ("segmented", "plain")} for iso in languages}
 
 
+def _read(found: dict[str, int]) -> bool:
+    return any(found.values())
+
+
+def described_base(path: Path, seen: dict[str, dict[str, int]]) -> str:
+    """How the results files name the model the runs start from."""
+    if base_model_name(path) == "packaged":
+        return "the packaged model"
+    return "the pretrained model" if any(map(_read, seen.values())) else "a model pretrained without the languages studied"
+
+
 def pretraining_note(seen: dict[str, dict[str, int]], trains: dict[str, int]) -> str:
-    """What the results files say of what the packaged model saw of the languages studied."""
+    """What the results files say of what the pretrained model saw of the languages studied."""
     counts = ", ".join(f"{iso} {seen[iso]['segmented']:,} segmented / {seen[iso]['plain']:,} plain "
                        f"(train file: {trains[iso]:,})" for iso in seen)
-    return (f"What the pretrained model read of these languages (its `config.json`, `info.training_data`): {counts}. "
-            "It was pretrained on the corpus's train and pretrain splits, which hold the shared-task TRAIN files: "
-            "every training sentence here, segmented, was in pretraining (never dev, never test). So a model "
-            "fine-tuned on a few sentences starts from one that has read all of them; for a language new to the "
-            "model the small-data gains are smaller. The shared task's track 1 forbids any segmented form of its "
-            "data, which this pretraining saw; a model pretrained with `autogloss pretrain "
-            "--without-shared-task-segmentation` keeps to it.")
+    note = f"What the pretrained model read of these languages (its `config.json`, `info.training_data`): {counts}."
+    read = [iso for iso, found in seen.items() if _read(found)]
+    unread = [iso for iso in seen if iso not in read]
+    if read:
+        note += (f" For {', '.join(read)} it was pretrained on the corpus's train and pretrain splits, which hold "
+                 "the shared-task TRAIN files: every training sentence here, segmented, was in pretraining (never "
+                 "dev, never test). So a model fine-tuned on a few sentences starts from one that has read all of "
+                 "them; for a language new to the model the small-data gains are smaller. The shared task's track 1 "
+                 "forbids any segmented form of its data, which this pretraining saw; a model pretrained with "
+                 "`autogloss pretrain --without-shared-task-segmentation` keeps to it.")
+    if unread:
+        note += (f" {', '.join(unread)}: not one sentence (held out of its pretraining, `autogloss pretrain "
+                 "--hold-out-language`), so the language is new to it, as a linguist's own language usually is.")
+    return note
 
 
 def pyplot():

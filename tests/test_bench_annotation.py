@@ -112,6 +112,22 @@ def test_a_study_counts_effort_keeps_its_rounds_and_resumes_after_an_interruptio
     assert annotation.run_study(run, data, study, tmp_path / "work") == state and calls == [10, 13]  # finished: nothing runs
 
 
+def test_the_study_fine_tunes_with_the_memory_rule_of_a_linguist_s_corrections(tmp_path: Path) -> None:
+    from autogloss.models.loading import load_model
+
+    data = tiny_data(tmp_path / "data")
+    base = tiny_base(data, tmp_path / "base")
+    run = Run("ddo", 2, seed_size=4, ordering="document")
+    rule = TrainingRule(passes=6, max_epochs=2)
+    for threshold in (1.0, 0.0):
+        study = Study(batch=3, rounds=1, rule=rule, base=base, memory_threshold=threshold)
+        state = annotation.run_study(run, data, study, tmp_path / f"work-{threshold}")
+        model = load_model(tmp_path / f"work-{threshold}" / run.key / state["model"])
+        assert model.memory_thresholds == {"morphemes": threshold, "words": threshold}
+        assert state["settings"]["memory_threshold"] == threshold
+    assert Study(batch=3, rounds=1, rule=rule, base=base).memory_threshold == 1.0  # the post-editor's rule
+
+
 def test_the_study_writes_effort_against_accuracy_and_the_reach_table(tmp_path: Path) -> None:
     data = tiny_data(tmp_path / "data")
     base = tiny_base(data, tmp_path / "base")
@@ -129,3 +145,4 @@ def test_the_study_writes_effort_against_accuracy_and_the_reach_table(tmp_path: 
     assert "| ddo | 2 | morpheme accuracy | 0.0 | 0 | random | 0 | 0 |" in report
     assert "### Tsez (ddo), track 2, seed set 0" in report and "| round | random | document |" in report
     assert (out / "annotation-ddo.png").stat().st_size > 0
+    assert "answering only for forms glossed one way throughout them" in report

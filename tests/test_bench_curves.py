@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_a_run_writes_its_points_and_a_second_one_runs_only_the_new_ones(tmp_pat
                "--data-dir", str(data), "--out", str(out)]
     curves.main(["--sizes", "10,all", "--track", "2", *options])
     found = json.loads((out / "curves.json").read_text())
-    assert sorted(found["points"]) == sorted(f"ddo-track2-{start}-{size}-seed{seed}" for start in curves.STARTS
+    assert sorted(found["points"]) == sorted(f"ddo-track2-{start}-{size}-seed{seed}" for start in curves.DEFAULT_STARTS
                                              for size in ("10", "all") for seed in (0, 1))
     point = found["points"]["ddo-track2-scratch-10-seed1"]
     assert point["sentences"] == 10 and point["epochs"] == 2 and 0 <= point["morpheme_accuracy"] <= 100
@@ -77,3 +78,47 @@ def test_a_run_writes_its_points_and_a_second_one_runs_only_the_new_ones(tmp_pat
 
     with pytest.raises(SystemExit, match="other settings"):  # another training length: not mixed in
         curves.main(["--sizes", "10", "--track", "2", *options[:-2], "--out", str(out), "--passes", "30"])
+
+
+def test_a_model_that_never_read_the_language_adds_an_unseen_curve_to_the_earlier_points(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tiny_data(tmp_path / "data")
+    base = tiny_base(data, tmp_path / "base")  # its records name no language: it read no Tsez sentence
+    out = tmp_path / "out"
+    options = ["--language", "ddo", "--seeds", "1", "--passes", "20", "--min-epochs", "1", "--hidden", "8",
+               "--pretrained", str(base), "--data-dir", str(data), "--out", str(out), "--sizes", "10", "--track", "2"]
+    curves.main(options)
+    ran = []
+    real = curves.run_point
+    monkeypatch.setattr(curves, "run_point", lambda point, **kw: ran.append(point.key) or real(point, **kw))
+    curves.main([*options, "--unseen-pretrained", str(base)])
+    assert ran == ["ddo-track2-unseen-10-seed0"]  # the earlier points are kept, the new start is added
+    found = json.loads((out / "curves.json").read_text())
+    assert found["settings"]["unseen_base"] == str(base) and len(found["points"]) == 3
+    report = (out / "curves.md").read_text()
+    assert "| training sentences | track 1 word acc, pretrained | unseen | scratch |" in report
+    assert "*unseen*:" in report
+    curves.main(options)  # without the unseen model: its points stay
+    assert len(json.loads((out / "curves.json").read_text())["points"]) == 3
+
+    shutil.copytree(base, tmp_path / "other")
+    with pytest.raises(SystemExit, match="other settings"):  # another unseen model: not mixed in
+        curves.main([*options, "--unseen-pretrained", str(tmp_path / "other")])
+    with pytest.raises(SystemExit):
+        curves.main([*options, "--start", "unseen"])  # no unseen model given
+
+
+def test_a_model_that_read_the_language_is_refused_as_unseen(tmp_path: Path) -> None:
+    from autogloss.corpus.sources import SHARED_TASK_LANGUAGES
+    from autogloss.formats.sigmorphon import read_sigmorphon
+    from autogloss.sharedtask import neural_trainer
+
+    data = tiny_data(tmp_path / "data")
+    tsez = SHARED_TASK_LANGUAGES["ddo"].language
+    records = [record.replace(language=tsez)
+               for record in read_sigmorphon(data / "sigmorphon2023" / "Tsez" / "ddo-train-track2-uncovered")]
+    neural_trainer(None, hidden=8, epochs=0.5)(records, [], "read Tsez").save_pretrained(tmp_path / "read")
+    with pytest.raises(SystemExit, match=r"it read sentences of ddo \(40\)"):
+        curves.main(["--language", "ddo", "--seeds", "1", "--passes", "20", "--sizes", "10", "--track", "2",
+                     "--unseen-pretrained", str(tmp_path / "read"), "--data-dir", str(data),
+                     "--out", str(tmp_path / "out")])

@@ -70,7 +70,7 @@ SMALL_DATA_SENTENCES = 200  # below this, holding sentences out costs more than 
 
 def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | None = None,
                    progress: Callable[[str], None] | None = None, seed: int = 0,
-                   epochs: float | None = None) -> Trainer:
+                   epochs: float | None = None, memory_threshold: float = 0.0) -> Trainer:
     """A trainer of the neural glosser within ``minutes`` per task of wall
     time, or for exactly ``epochs`` epochs (a fraction ends within an epoch;
     the same data, seed and thread count then give the same model at any
@@ -83,8 +83,10 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
     last tenth has 25% unseen words, its dev set 15%). Languages with fewer than
     :data:`SMALL_DATA_SENTENCES` sentences (Gitksan has 31) train on all of
     them, in small batches, for a fixed number of epochs, trust the memory for
-    every form seen in training, and are calibrated on cross-fitted models
-    (run of fixed epochs only).
+    every form seen in training (``memory_threshold`` 0; 1.0: only for forms
+    glossed one way throughout, as a fine-tune of a linguist's corrections
+    does, :data:`~autogloss.training.UNTUNED_FINETUNE_MEMORY`), and are
+    calibrated on cross-fitted models (run of fixed epochs only).
     """
 
     def train_neural(train: list[IGTRecord], dev: list[IGTRecord], description: str) -> Glosser:
@@ -125,7 +127,8 @@ def neural_trainer(minutes: float | None, hidden: int = 128, base: str | Path | 
             glosser = train_glosser(fit_on, validation, Path(work) / "model", settings, base=start,
                                     description=description, network_options={"hidden": hidden}, progress=progress,
                                     save=False, budget=budget,  # run_task saves the model where the results go
-                                    calibration=validation, cross_fit=0 if validation else CROSS_FIT_FOLDS)
+                                    calibration=validation, cross_fit=0 if validation else CROSS_FIT_FOLDS,
+                                    memory_threshold=memory_threshold)
         # Selection is over: the memory may now count the held-out sentences too.
         glosser.remember(train)
         return glosser
