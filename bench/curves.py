@@ -42,8 +42,9 @@ from autogloss.fileio import atomic_write
 from autogloss.models.loading import DEFAULT_MODEL_DIR, load_model
 from autogloss.sharedtask import TRACKS, base_model_name
 
-from .learning import (HEADLINE, RESULTS, Eta, TrainingRule, cpu_time, dev_scores, named_task, nested_subset,
-                       pretraining_note, pretraining_seen, pyplot, run_jobs, save_figure, train, trained_sentences)
+from .learning import (HEADLINE, RESULTS, Eta, TrainingRule, cpu_time, dev_scores, languages_read, named_task,
+                       nested_subset, pretraining_note, pretraining_seen, pyplot, run_jobs, save_figure, train,
+                       trained_sentences)
 from .machine import machine_description, today
 
 LANGUAGES = ("ddo", "usp", "nyb", "ntu")
@@ -291,11 +292,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = {"rule": rule.to_json(), "hidden": args.hidden,
                 "bases": {str(track): base_model_name(path) for track, path in pretrained.items()}}
     if args.unseen_pretrained is not None:
-        read = {iso: found for iso, found in pretraining_seen(load_model(args.unseen_pretrained), languages).items()
-                if any(found.values())}
+        unseen_seen = pretraining_seen(load_model(args.unseen_pretrained), languages)
+        read = languages_read(unseen_seen)
         if read:
             sys.exit(f"--unseen-pretrained {args.unseen_pretrained}: it read sentences of "
-                     + ", ".join(f"{iso} ({sum(found.values()):,})" for iso, found in read.items())
+                     + ", ".join(f"{iso} ({sum(unseen_seen[iso].values()):,})" for iso in read)
                      + " in pretraining; pretrain with --hold-out-language for each language studied")
         bases.update({("unseen", track): args.unseen_pretrained for track in TRACKS})
         settings[UNSEEN_KEY] = base_model_name(args.unseen_pretrained)

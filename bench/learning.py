@@ -109,15 +109,16 @@ def pretraining_seen(glosser: Glosser, languages: Iterable[str]) -> dict[str, di
                   for setting in ("segmented", "plain")} for iso in languages}
 
 
-def _read(found: dict[str, int]) -> bool:
-    return any(found.values())
+def languages_read(seen: dict[str, dict[str, int]]) -> list[str]:
+    """The languages of ``seen`` (:func:`pretraining_seen`) the model read any sentence of."""
+    return [iso for iso, found in seen.items() if any(found.values())]
 
 
 def described_base(path: Path, seen: dict[str, dict[str, int]]) -> str:
     """How the results files name the model the runs start from."""
     if base_model_name(path) == "packaged":
         return "the packaged model"
-    return "the pretrained model" if any(map(_read, seen.values())) else "a model pretrained without the languages studied"
+    return "the pretrained model" if languages_read(seen) else "a model pretrained without the languages studied"
 
 
 def pretraining_note(seen: dict[str, dict[str, int]], trains: dict[str, int]) -> str:
@@ -125,7 +126,7 @@ def pretraining_note(seen: dict[str, dict[str, int]], trains: dict[str, int]) ->
     counts = ", ".join(f"{iso} {seen[iso]['segmented']:,} segmented / {seen[iso]['plain']:,} plain "
                        f"(train file: {trains[iso]:,})" for iso in seen)
     note = f"What the pretrained model read of these languages (its `config.json`, `info.training_data`): {counts}."
-    read = [iso for iso, found in seen.items() if _read(found)]
+    read = languages_read(seen)
     unread = [iso for iso in seen if iso not in read]
     if read:
         note += (f" For {', '.join(read)} it was pretrained on the corpus's train and pretrain splits, which hold "

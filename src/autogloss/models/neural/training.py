@@ -219,11 +219,6 @@ class _Run:
         if (saved.get("vocabs") != self.glosser.vocabs.to_json()
                 or saved.get("network_config") != asdict(self.glosser.network.config)):
             raise stale
-        try:
-            self.glosser.network.load_state_dict(saved["network"])
-            self.optimiser.load_state_dict(saved["optimiser"])
-        except (RuntimeError, ValueError, KeyError):  # a size mismatch
-            raise stale from None
         # A checkpoint without the record (an older one) is trusted as before. Another dev set would
         # make the kept best a choice by other sentences, and none would keep a stale best over the last.
         different = [name for name, found in (state.get("data") or {}).items()
@@ -233,6 +228,11 @@ class _Run:
                                f"{self.state['data'][name].split(':')[0]} now" for name in different)
             raise ModelError(f"{self.checkpoint}: the checkpoint of an earlier run on other sentences ({counts}); "
                              f"rerun with --restart to discard it and train afresh")
+        try:
+            self.glosser.network.load_state_dict(saved["network"])
+            self.optimiser.load_state_dict(saved["optimiser"])
+        except (RuntimeError, ValueError, KeyError):  # a size mismatch
+            raise stale from None
         state["data"] = self.state["data"]
         self.best_network = saved.get("best_network")
         # a run resumed in another number of processes goes on from the same share of its epoch
