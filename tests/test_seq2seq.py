@@ -293,6 +293,29 @@ def test_a_killed_training_run_resumes_from_its_last_checkpoint(tmp_path):
     assert (tmp_path / "model" / "model.safetensors").is_file() and not checkpoints.exists()
 
 
+def test_a_checkpoint_is_not_resumed_on_other_sentences(tmp_path):
+    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
+
+    train, dev = _records(tmp_path, TRAIN, "train"), _records(tmp_path, DEV, "dev")
+    settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, checkpoint_minutes=0.0)
+
+    def die_at_step_3(message):
+        if message.startswith("step 3:"):
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY, progress=die_at_step_3)
+    checkpoints = tmp_path / ".model.checkpoint"
+    kept = sorted(p.name for p in checkpoints.iterdir())
+    with pytest.raises(ModelError, match=rf"other sentences \(dev: 0 sentences then, {len(dev)} now\).*--restart"):
+        train_seq2seq(train, dev, tmp_path / "model", settings, new_model_options=TINY)
+    with pytest.raises(ModelError, match="train: 3 sentences then, 2 now"):
+        train_seq2seq(train[:-1], [], tmp_path / "model", settings, new_model_options=TINY)
+    assert sorted(p.name for p in checkpoints.iterdir()) == kept  # refused, nothing lost
+    glosser = train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY)  # the same: it goes on
+    assert glosser.info["training"].startswith("12 steps")
+
+
 def test_a_resumed_run_keeps_its_time_budget(tmp_path):
     from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
 

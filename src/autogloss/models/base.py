@@ -17,6 +17,7 @@ line, server, benchmark): records in chunks, and a sentence longer than
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -277,6 +278,29 @@ def checkpoint_dir(model_dir: str | os.PathLike) -> Path:
     so the model directory itself only ever holds a finished model."""
     model_dir = Path(model_dir)
     return model_dir.parent / f".{model_dir.name}{CHECKPOINT_SUFFIX}"
+
+
+def data_fingerprint(records: list[IGTRecord]) -> str:
+    """A digest of ``records``' text and languages: a checkpoint says which
+    training and dev sentences its run had, so a run on others cannot resume it."""
+    digest = hashlib.sha256()
+    for record in records:
+        fields = (record.transcription, record.segmentation, record.glosses, record.translation,
+                  record.language.iso639_3, record.language.glottocode, record.language.name)
+        digest.update("\x1f".join("" if field is None else field for field in fields).encode("utf-8") + b"\x1e")
+    return f"{len(records)}:{digest.hexdigest()[:16]}"
+
+
+def refuse_other_sentences(checkpoint: Path, then: dict, now: dict) -> None:
+    """Refuse to resume ``checkpoint``, whose run had the sentences ``then``
+    (:func:`data_fingerprint` by part: train, dev), in a run on ``now``. A
+    checkpoint without the record (an older one) is trusted as before."""
+    different = [name for name, found in (then or {}).items() if found != now.get(name, found)]
+    if different:
+        counts = ", ".join(f"{name}: {then[name].split(':')[0]} sentences then, {now[name].split(':')[0]} now"
+                           for name in different)
+        raise ModelError(f"{checkpoint}: the checkpoint of an earlier run on other sentences ({counts}); "
+                         f"rerun with --restart to discard it and train afresh")
 
 
 class Glosser(ABC):

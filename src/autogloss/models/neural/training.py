@@ -17,7 +17,6 @@ decisions (stop, checkpoint, the epochs planned) are every process's.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import math
 import random
@@ -35,7 +34,7 @@ from ...metrics import evaluate_records
 from ...progress import Budget, Progress, clock, say, task
 from ...records import IGTRecord
 from .. import distributed
-from ..base import TrainingData, checkpoint_dir, source_files
+from ..base import TrainingData, checkpoint_dir, data_fingerprint, refuse_other_sentences, source_files
 from .data import Example, collate
 from .glosser import NeuralGlosser
 from .network import segmented_loss, word_loss, word_teacher_inputs
@@ -175,17 +174,6 @@ def _format_record(record: dict) -> str:
     return " ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in record.items())
 
 
-def data_fingerprint(records: list[IGTRecord]) -> str:
-    """A digest of ``records``' text and languages: a checkpoint says which
-    training and dev sentences its run had, so a run on others cannot resume it."""
-    digest = hashlib.sha256()
-    for record in records:
-        fields = (record.transcription, record.segmentation, record.glosses, record.translation,
-                  record.language.iso639_3, record.language.glottocode, record.language.name)
-        digest.update("\x1f".join("" if field is None else field for field in fields).encode("utf-8") + b"\x1e")
-    return f"{len(records)}:{digest.hexdigest()[:16]}"
-
-
 class _Run:
     """The mutable progress of one training run; ``state`` is what a checkpoint stores."""
 
@@ -219,15 +207,9 @@ class _Run:
         if (saved.get("vocabs") != self.glosser.vocabs.to_json()
                 or saved.get("network_config") != asdict(self.glosser.network.config)):
             raise stale
-        # A checkpoint without the record (an older one) is trusted as before. Another dev set would
-        # make the kept best a choice by other sentences, and none would keep a stale best over the last.
-        different = [name for name, found in (state.get("data") or {}).items()
-                     if found != self.state["data"].get(name, found)]
-        if different:
-            counts = ", ".join(f"{name}: {state['data'][name].split(':')[0]} sentences then, "
-                               f"{self.state['data'][name].split(':')[0]} now" for name in different)
-            raise ModelError(f"{self.checkpoint}: the checkpoint of an earlier run on other sentences ({counts}); "
-                             f"rerun with --restart to discard it and train afresh")
+        # Another dev set would make the kept best a choice by other sentences, and none would keep
+        # a stale best over the last.
+        refuse_other_sentences(self.checkpoint, state.get("data"), self.state["data"])
         try:
             self.glosser.network.load_state_dict(saved["network"])
             self.optimiser.load_state_dict(saved["optimiser"])

@@ -31,7 +31,7 @@ from ...fileio import atomic_write
 from ...metrics import evaluate_records
 from ...progress import Budget, Progress, Task, clock, task
 from ...records import IGTRecord
-from ..base import checkpoint_dir
+from ..base import checkpoint_dir, data_fingerprint, refuse_other_sentences
 from ..distributed import agree, is_main_process, wait_for_every_process, world_size
 from .glosser import GenerationSettings, Seq2SeqGlosser, new_t5, quiet_transformers
 from .prompt import align_glosses, build_prompt, build_target, prompt_input
@@ -80,7 +80,7 @@ class PromptDataset(torch.utils.data.Dataset):
                 "labels": target["input_ids"]}
 
 
-CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, kept inside it
+CLOCK_NAME = "clock.json"  # training seconds spent up to a checkpoint, and its sentences, kept inside it
 #: Seconds kept in hand at the end of a time budget: saving the model, the
 #: checkpoints' removal, the command's last lines and the exit.
 END_MARGIN_SECONDS = 5.0
@@ -97,8 +97,9 @@ def _callback_classes():
         each checkpoint, so a resumed run keeps its budget."""
 
         def __init__(self, budget: Budget, checkpoint_minutes: float, spent_before: float = 0.0,
-                     progress: Progress | None = None, final_scoring: float = 0.0):
+                     progress: Progress | None = None, final_scoring: float = 0.0, data: dict | None = None):
             self.budget, self.checkpoint_minutes, self.progress = budget, checkpoint_minutes, progress
+            self.data = data or {}  # data_fingerprint of the training and dev sentences
             self.spent_before, self.final_scoring = spent_before, final_scoring
             budget.spent_before += spent_before
             self.started = self.last_saved = time.perf_counter()
@@ -146,7 +147,7 @@ def _callback_classes():
             if state.is_world_process_zero:
                 folder = Path(args.output_dir) / f"{CHECKPOINT_PREFIX}{state.global_step}"
                 with atomic_write(folder / CLOCK_NAME) as handle:
-                    json.dump({"seconds": self.elapsed()}, handle)
+                    json.dump({"seconds": self.elapsed(), "data": self.data}, handle)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if self.progress and state.is_world_process_zero and logs:
@@ -157,11 +158,20 @@ def _callback_classes():
     return Clock
 
 
+def _clock_record(checkpoint: Path | None) -> dict:
+    """What a checkpoint recorded of its run: training seconds and sentences ({} where nothing was)."""
+    try:
+        record = json.loads((checkpoint / CLOCK_NAME).read_text(encoding="utf-8"))
+    except (TypeError, OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def _spent_seconds(checkpoint: Path | None) -> float:
     """Training seconds recorded in a checkpoint (0 where none were)."""
     try:
-        return float(json.loads((checkpoint / CLOCK_NAME).read_text(encoding="utf-8"))["seconds"])
-    except (TypeError, OSError, ValueError, KeyError):
+        return float(_clock_record(checkpoint)["seconds"])
+    except (KeyError, TypeError, ValueError):
         return 0.0
 
 
@@ -314,12 +324,16 @@ def train_seq2seq(
         resume_from = None
     else:
         resume_from = last_complete_checkpoint(checkpoints)
+    data = {"train": data_fingerprint(train), "dev": data_fingerprint(dev)}
+    if resume_from is not None:
+        # another dev set would make early stopping's best a choice by other sentences
+        refuse_other_sentences(checkpoints, _clock_record(resume_from).get("data"), data)
     Clock = _callback_classes()
     if budget is None:
         budget = Budget(None if settings.max_minutes is None else 60 * settings.max_minutes)
     # the final dev scoring generates with the model's beams, the evaluations greedily
     final_scoring = glosser.settings.beams / max(settings.eval_beams, 1) if dev else 0.0
-    clock = Clock(budget, settings.checkpoint_minutes, _spent_seconds(resume_from), progress, final_scoring)
+    clock = Clock(budget, settings.checkpoint_minutes, _spent_seconds(resume_from), progress, final_scoring, data)
     callbacks = [clock]
     if dev:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=settings.patience))
