@@ -293,18 +293,25 @@ def test_a_killed_training_run_resumes_from_its_last_checkpoint(tmp_path):
     assert (tmp_path / "model" / "model.safetensors").is_file() and not checkpoints.exists()
 
 
-def test_a_checkpoint_is_not_resumed_on_other_sentences(tmp_path):
-    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
-
-    train, dev = _records(tmp_path, TRAIN, "train"), _records(tmp_path, DEV, "dev")
-    settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, checkpoint_minutes=0.0)
+def killed_at_step_3(train, model_dir, settings):
+    """A run without dev sentences killed after its step 3 was logged (its checkpoint after step 2 kept)."""
+    from autogloss.models.seq2seq.training import train_seq2seq
 
     def die_at_step_3(message):
         if message.startswith("step 3:"):
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY, progress=die_at_step_3)
+        train_seq2seq(train, [], model_dir, settings, new_model_options=TINY, progress=die_at_step_3)
+
+
+def test_a_checkpoint_is_not_resumed_on_other_sentences(tmp_path):
+    from autogloss.models.seq2seq.training import Seq2SeqTrainingSettings, train_seq2seq
+
+    train, dev = _records(tmp_path, TRAIN, "train"), _records(tmp_path, DEV, "dev")
+    settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, checkpoint_minutes=0.0)
+
+    killed_at_step_3(train, tmp_path / "model", settings)
     checkpoints = tmp_path / ".model.checkpoint"
     kept = sorted(p.name for p in checkpoints.iterdir())
     with pytest.raises(ModelError, match=rf"other sentences \(dev: 0 sentences then, {len(dev)} now\).*--restart"):
@@ -322,12 +329,7 @@ def test_a_resumed_run_keeps_its_time_budget(tmp_path):
     train = _records(tmp_path, TRAIN, "train")
     settings = Seq2SeqTrainingSettings(epochs=4, batch_size=1, learning_rate=1e-2, checkpoint_minutes=0.0)
 
-    def die_at_step_3(message):
-        if message.startswith("step 3:"):
-            raise Interrupt
-
-    with pytest.raises(Interrupt):
-        train_seq2seq(train, [], tmp_path / "model", settings, new_model_options=TINY, progress=die_at_step_3)
+    killed_at_step_3(train, tmp_path / "model", settings)
     clock = tmp_path / ".model.checkpoint" / "checkpoint-2" / "clock.json"
     assert json.loads(clock.read_text())["seconds"] > 0
     clock.write_text(json.dumps({"seconds": 3600.0}))  # as if the first run had trained for an hour
