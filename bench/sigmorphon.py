@@ -263,7 +263,10 @@ def add_calibration(results: list, model: str, data_dir: Path, models: Path, out
     ``calibration/{model}-{iso}-track{track}.png`` (where matplotlib is installed)."""
     from autogloss.models.loading import load_model
 
-    from .calibration import dev_reliability, plot_reliability
+    from autogloss.calibration import chance_ece, outcomes, reliability
+    from autogloss.glossing import gloss_records
+
+    from .calibration import plot_reliability
 
     try:
         import matplotlib  # noqa: F401  (only to know whether plots can be drawn)
@@ -272,8 +275,11 @@ def add_calibration(results: list, model: str, data_dir: Path, models: Path, out
         plots = False
     for result in results:
         glosser = load_model(models / f"{model}-{result.iso}-track{result.track}")
-        found = dev_reliability(glosser, load_task(data_dir, result.iso, result.track))
-        result.extra["calibration"] = {**found.to_json(), "calibrated": bool(glosser.calibration and glosser.calibration.maps)}
+        task = load_task(data_dir, result.iso, result.track)
+        confidences, right = outcomes(task.dev_gold, list(gloss_records(task.dev_inputs, glosser)))
+        found = reliability(confidences, right)
+        result.extra["calibration"] = {**found.to_json(), "chance": chance_ece(confidences),
+                                       "calibrated": bool(glosser.calibration and glosser.calibration.maps)}
         if plots:
             plot_reliability({model: found}, out / "calibration" / f"{model}-{result.iso}-track{result.track}.png",
                              f"{model} {result.iso} track {result.track} dev")
@@ -286,12 +292,15 @@ def calibration_table(rows: list[dict]) -> str:
         return ""
     lines = ["", "Confidence on dev: expected calibration error over ten equal-width confidence bins (0 is perfect: "
              "of the morphemes glossed with confidence about 0.8, 80% are right), mean confidence against the share "
-             "of morphemes right; reliability diagrams in `calibration/`.", "",
-             "| lang | track | ECE | mean confidence | morphemes right | calibrated on held-out training data |",
-             "|---|---|---|---|---|---|"]
+             "of morphemes right; reliability diagrams in `calibration/`. *By chance*: the 95th percentile of the "
+             "ECE a perfectly calibrated glosser with the same confidences shows on this many morphemes "
+             "(`autogloss.calibration.chance_ece`); an ECE above it is miscalibration, not noise.", "",
+             "| lang | track | ECE | by chance | mean confidence | morphemes right | calibrated on held-out training data |",
+             "|---|---|---|---|---|---|---|"]
     for row in scored:
         found = row["calibration"]
-        lines.append(f"| {row['language']} | {row['track']} | {found['ece']:.3f} | {found['mean_confidence']:.3f} "
+        chance = f"{found['chance']['p95']:.3f}" if "chance" in found else "-"
+        lines.append(f"| {row['language']} | {row['track']} | {found['ece']:.3f} | {chance} | {found['mean_confidence']:.3f} "
                      f"| {100 * found['accuracy']:.1f}% | {'yes' if found.get('calibrated') else 'no'} |")
     return "\n".join(lines) + "\n"
 

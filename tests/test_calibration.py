@@ -6,7 +6,7 @@ import random
 import numpy as np
 import pytest
 
-from autogloss.calibration import (BINS, CROSS_FIT_FOLDS, Calibration, ConfidenceMap, choose_map,
+from autogloss.calibration import (BINS, CROSS_FIT_FOLDS, Calibration, ConfidenceMap, chance_ece, choose_map,
                                    cross_fitted_calibration, expected_calibration_error, fit_calibration,
                                    fit_isotonic, fit_temperature, held_out_inputs, negative_log_likelihood, outcomes,
                                    reliability)
@@ -39,6 +39,23 @@ def test_overconfidence_has_a_large_ece():
     always_sure = np.full(1000, 0.99)
     half_right = np.arange(1000) % 2 == 0
     assert expected_calibration_error(always_sure, half_right) == pytest.approx(0.49)
+
+
+def test_chance_ece_is_what_a_calibrated_glosser_shows_on_so_few_morphemes():
+    small, _ = sampled(300, seed=1)
+    large, _ = sampled(30_000, seed=1)
+    few, many = chance_ece(small), chance_ece(large)
+    assert few == chance_ece(small)  # fixed seed: the same report every run
+    assert 0 < many["mean"] < few["mean"] <= few["p95"]  # noise shrinks with the morphemes
+    assert few["p95"] > 0.03 and many["p95"] < 0.01
+    # calibrated outcomes drawn afresh mostly fall inside the range; sharpened ones fall far outside it
+    inside = sum(reliability(*sampled(300, seed=seed)).ece <= chance_ece(sampled(300, seed=seed)[0])["p95"]
+                 for seed in range(2, 22))
+    assert inside >= 16
+    sharp, right = sampled(300, seed=1, sharpen=4.0)
+    assert reliability(sharp, right).ece > 2 * chance_ece(sharp)["p95"]
+    assert chance_ece(np.ones(50)) == {"mean": 0.0, "p95": 0.0, "draws": 200}  # sure and right: no noise at all
+    assert chance_ece(np.array([]))["draws"] == 0
 
 
 def test_ece_is_the_morpheme_weighted_gap_over_equal_width_bins():

@@ -171,6 +171,25 @@ def expected_calibration_error(confidences: np.ndarray, right: np.ndarray, bins:
     return reliability(confidences, right, bins).ece
 
 
+#: Draws of simulated outcomes behind :func:`chance_ece`.
+CHANCE_DRAWS = 200
+
+
+def chance_ece(confidences: np.ndarray, bins: int = BINS, draws: int = CHANCE_DRAWS, seed: int = 0) -> dict:
+    """The ECE a perfectly calibrated glosser would still show with these
+    confidences on this many morphemes: each morpheme right with probability
+    its confidence, ``draws`` times (fixed seed). ECE over few morphemes is
+    above 0 by chance alone; one above this range's 95th percentile is
+    miscalibration, not noise."""
+    confidences = np.clip(np.asarray(confidences, dtype=float), 0.0, 1.0)
+    if confidences.size == 0:
+        return {"mean": 0.0, "p95": 0.0, "draws": 0}
+    generator = np.random.default_rng(seed)
+    found = np.array([reliability(confidences, generator.random(confidences.size) < confidences, bins).ece
+                      for _ in range(draws)])
+    return {"mean": round(float(found.mean()), 4), "p95": round(float(np.percentile(found, 95)), 4), "draws": draws}
+
+
 def negative_log_likelihood(confidences: np.ndarray, right: np.ndarray) -> float:
     """Mean binary negative log-likelihood of the outcomes under the confidences."""
     p = np.clip(np.asarray(confidences, dtype=float), EPSILON, 1 - EPSILON)

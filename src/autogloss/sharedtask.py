@@ -288,9 +288,11 @@ def dev_calibration(task: TaskData, glosser: Glosser, dev_outputs: list[GlossedR
     glossed by ``glosser``) say how often a gloss is right: the reliability
     (ECE, bins) as glossed, and, for a calibrated model, with its calibration
     switched off (``uncalibrated``)."""
-    from .calibration import outcomes, reliability
+    from .calibration import chance_ece, outcomes, reliability
 
-    found = reliability(*outcomes(task.dev_gold, dev_outputs)).to_json()
+    confidences, right = outcomes(task.dev_gold, dev_outputs)
+    found = reliability(confidences, right).to_json()
+    found["chance"] = chance_ece(confidences)  # what a calibrated glosser would show on these many morphemes
     calibration = glosser.calibration
     if calibration is not None and calibration.maps:
         try:
@@ -576,7 +578,9 @@ def results_table(results: list[TaskResult] | list[dict], model_name: str) -> st
                   f"Scorer signature (glosslm): `{rows[0]['glosslm']['signature']}`"]
         if any("calibration" in r for r in rows):
             lines.append("ECE: expected calibration error of the per-morpheme confidences on dev (10 equal-width "
-                         "bins, 0 is perfect; in brackets without the calibration fitted in training).")
+                         "bins, 0 is perfect; in brackets without the calibration fitted in training; in square "
+                         "brackets the 95th percentile of the ECE a perfectly calibrated glosser with the same "
+                         "confidences shows on this many morphemes by chance: above it is miscalibration).")
         if any("segmentation" in r for r in rows):
             lines.append("Segmentation F1 (track 1): morpheme boundaries of the segmentation the model found for "
                          "plain input, against the `\\m` line of the same dev sentences in track 2.")
@@ -587,8 +591,9 @@ def _ece_cell(row: dict) -> str:
     found = row.get("calibration")
     if not found or not found.get("morphemes"):
         return "-"
-    raw = found.get("uncalibrated")
-    return f"{found['ece']:.3f}" + (f" ({raw['ece']:.3f})" if raw else "")
+    raw, chance = found.get("uncalibrated"), found.get("chance")
+    return (f"{found['ece']:.3f}" + (f" ({raw['ece']:.3f})" if raw else "")
+            + (f" [chance {chance['p95']:.3f}]" if chance else ""))
 
 
 def _segmentation_cell(row: dict) -> str:
