@@ -31,7 +31,7 @@ def test_the_main_job_fine_tunes_the_packaged_model_in_two_processes(tmp_path: P
     for result in results:
         # every task reports how well its confidences say how often a gloss is right ...
         assert result["calibration"]["morphemes"] > 0 and 0 <= result["calibration"]["ece"] <= 1
-        assert 0 < result["calibration"]["chance"]["p95"] < 1  # the ECE a calibrated glosser shows by chance
+        assert 0 <= result["calibration"]["chance"]["p95"] < 1  # the ECE a calibrated glosser shows by chance
         assert result["training"]["epochs"] >= 0 and "length" in result
     # ... and track 1 the segmentation it found for plain input, against the track 2 gold of the same sentences
     assert "segmentation" in results[0] and "segmentation" not in results[1]
