@@ -263,8 +263,9 @@ def add_calibration(results: list, model: str, data_dir: Path, models: Path, out
     ``calibration/{model}-{iso}-track{track}.png`` (where matplotlib is installed)."""
     from autogloss.models.loading import load_model
 
-    from autogloss.calibration import chance_ece, outcomes, reliability
+    from autogloss.calibration import outcomes, reliability
     from autogloss.glossing import gloss_records
+    from autogloss.sharedtask import dev_calibration
 
     from .calibration import plot_reliability
 
@@ -276,12 +277,10 @@ def add_calibration(results: list, model: str, data_dir: Path, models: Path, out
     for result in results:
         glosser = load_model(models / f"{model}-{result.iso}-track{result.track}")
         task = load_task(data_dir, result.iso, result.track)
-        confidences, right = outcomes(task.dev_gold, list(gloss_records(task.dev_inputs, glosser)))
-        found = reliability(confidences, right)
-        result.extra["calibration"] = {**found.to_json(), "chance": chance_ece(confidences),
-                                       "calibrated": bool(glosser.calibration and glosser.calibration.maps)}
+        outputs = list(gloss_records(task.dev_inputs, glosser))
+        result.extra["calibration"] = dev_calibration(task, glosser, outputs)  # the record the main job writes
         if plots:
-            plot_reliability({model: found}, out / "calibration" / f"{model}-{result.iso}-track{result.track}.png",
+            plot_reliability({model: reliability(*outcomes(task.dev_gold, outputs))}, out / "calibration" / f"{model}-{result.iso}-track{result.track}.png",
                              f"{model} {result.iso} track {result.track} dev")
 
 
