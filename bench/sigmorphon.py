@@ -3,7 +3,7 @@
     python -m bench.sigmorphon                       # everything: majority, neural, neural-pretrained, ablation
     python -m bench.sigmorphon --jobs 2                # the same, two tasks at a time, 1 thread each
     python -m bench.sigmorphon --model neural-pretrained [--minutes 10] [--language git ...] [--track 1]
-    python -m bench.sigmorphon --track1-pretrained runs/pretrained-t1   # track 1 by the shared-task rules
+    python -m bench.sigmorphon --track1-pretrained runs/pretrained-t1   # track 1 from another compliant base
     python -m bench.sigmorphon --model neural-ensemble --members runs/bench-models
     python -m bench.sigmorphon --model neural-pretrained --reuse-models runs/bench-models   # re-gloss kept models
 
@@ -21,11 +21,12 @@ were decided. ``--wall-clock`` lets the clock decide instead (as do tasks
 without a measurement; the report says so).
 
 ``neural-pretrained`` fine-tunes track 2 from ``--pretrained`` (default: the
-packaged model) and track 1 from ``--track1-pretrained`` (default: the same).
-The shared task's track 1 sees no gold segmentation, so its base must be
-pretrained without the shared-task segmentations (``autogloss pretrain
---without-shared-task-segmentation``); the report warns when it was not. With
-a compliant ``--track1-pretrained``, ``all`` also runs
+packaged model) and track 1 from ``--track1-pretrained`` (default:
+``bench/models/six-source-track1``). The shared task's track 1 sees no gold
+segmentation, so its base must be pretrained without the shared-task
+segmentations (``autogloss pretrain --without-shared-task-segmentation``, as
+that one was); the report warns when it was not. With a compliant
+``--track1-pretrained``, ``all`` also runs
 ``neural-pretrained-track1-noncompliant``: track 1 fine-tuned from
 ``--pretrained``, for comparison. Track 1 test predictions of each also go to
 ``predictions/neural-pretrained-track1-compliant/`` or
@@ -61,8 +62,8 @@ from autogloss.datapath import find_data_dir
 from autogloss.errors import AutoglossError
 from autogloss.fileio import atomic_write
 from autogloss.models.loading import DEFAULT_MODEL_DIR
-from autogloss.sharedtask import (BENCHMARK_MINUTES, TRACKS, PipelineModel, TrainingLength, base_model_name, load_task,
-                                  pipeline_bases, results_table, run_pipeline, saw_shared_task_segmentation, score_task)
+from autogloss.sharedtask import (BENCHMARK_MINUTES, LONGER_TASKS, TRACKS, PipelineModel, TrainingLength, base_model_name,
+                                  load_task, pipeline_bases, results_table, run_pipeline, saw_shared_task_segmentation, score_task)
 
 from .machine import machine_description, today
 from .segmentation import segmentation_table
@@ -75,6 +76,9 @@ ENSEMBLE = "neural-ensemble"
 NEURAL_MODELS = ("neural", "neural-pretrained", TRACK1_NONCOMPLIANT)  # trained for --minutes' epochs, with --seed
 ENSEMBLE_MEMBERS = ("neural-pretrained", "neural")  # the first is the primary (memory, boundaries)
 RESULTS = Path(__file__).parent / "results"
+#: Track 1's base by the shared-task rules: the six-source model pretrained without the shared-task segmentations.
+#: (relative to where the benchmark runs, as results name it: bench/models/six-source-track1 from the project root)
+TRACK1_PRETRAINED = Path(os.path.relpath(Path(__file__).parent / "models" / "six-source-track1"))
 #: The pipeline model each benchmark model runs.
 PIPELINE_MODEL = {"majority": PipelineModel.MAJORITY, "neural": PipelineModel.NEURAL,
                   MAIN_MODEL: PipelineModel.NEURAL_PRETRAINED, TRACK1_NONCOMPLIANT: PipelineModel.NEURAL_PRETRAINED}
@@ -100,22 +104,41 @@ def track1_folder(rules: str) -> str:
 
 
 def length_of(args: argparse.Namespace) -> TrainingLength:
-    return TrainingLength(args.minutes, wall_clock=args.wall_clock)
+    return TrainingLength(args.minutes, wall_clock=args.wall_clock, task_minutes=tuple(args.task_minutes))
 
 
 def length_record(length: TrainingLength, model: str, iso: str, track: int) -> dict:
-    """What a neural row records of its training length: the planned epochs
-    (None: the clock decided) and how they were decided."""
-    epochs = length.epochs(model, iso, track)
+    """What a neural row records of its training length: its minutes, the
+    planned epochs (None: the clock decided) and how they were decided."""
+    epochs, minutes = length.epochs(model, iso, track), length.minutes_for(iso, track)
     if epochs is not None:
-        how = (f"measured: the epochs {length.minutes:g} min of one thread's CPU time afford at the costs in "
+        how = (f"measured: the epochs {minutes:g} min of one thread's CPU time afford at the costs in "
                "src/autogloss/data/shared_task_epochs.json (python -m bench.epochs)")
     elif length.wall_clock:
-        how = f"wall clock: {length.minutes:g} min of wall time (--wall-clock); the epochs depend on load"
+        how = f"wall clock: {minutes:g} min of wall time (--wall-clock); the epochs depend on load"
     else:
-        how = (f"wall clock: {length.minutes:g} min of wall time, as no epoch cost of {model} {iso} track {track} "
+        how = (f"wall clock: {minutes:g} min of wall time, as no epoch cost of {model} {iso} track {track} "
                f"is measured (python -m bench.epochs --model {model}); the epochs depend on load")
-    return {"planned_epochs": epochs, "length_decided": how}
+    if minutes != length.minutes:
+        how += f" (this task's own budget, --task-minutes {iso}-track{track}={minutes:g})"
+    return {"planned_epochs": epochs, "length_decided": how, "task_minutes": minutes}
+
+
+def task_minutes(text: str) -> list[tuple[str, float]]:
+    """``--task-minutes``: ``ddo-track1=40,usp-track1=20``, or ``none``."""
+    if text.strip().lower() == "none":
+        return []
+    pairs = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        task, equals, minutes = part.partition("=")
+        iso, _, track = task.partition("-track")
+        if not equals or iso not in SHARED_TASK_LANGUAGES or track not in ("1", "2"):
+            raise argparse.ArgumentTypeError(f"{part!r}: expected TASK=MINUTES with a task such as ddo-track1")
+        try:
+            pairs.append((task, float(minutes)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r}: {minutes!r} is not a number of minutes") from None
+    return pairs
 
 
 def track1_rules(base: Path) -> str:
@@ -135,12 +158,14 @@ def describe(model: str, args: argparse.Namespace) -> str:
               "epochs and are calibrated on 3 cross-fitted models); dev is only scored.")
     length = ("for the epochs listed below" + (f" ({args.minutes:g} min of wall time each)" if args.wall_clock else
               f" (what {args.minutes:g} min of one thread give)"))
+    if args.task_minutes:
+        length = length[:-1] + "; " + ", ".join(f"{task} {minutes:g} min" for task, minutes in args.task_minutes) + ")"
     return {
         "majority": "Most frequent training gloss per morpheme (track 2) or word (track 1).",
         "neural": f"Neural glosser trained from scratch per language and track {length}; {regime}",
         MAIN_MODEL: (f"Neural glosser fine-tuned per language and track from a multilingual pretrained model "
                      f"(track 2: `{base_model_name(args.pretrained)}`, track 1: "
-                     f"`{base_model_name(args.track1_pretrained or args.pretrained)}`) {length}; {regime}"),
+                     f"`{base_model_name(args.track1_pretrained)}`) {length}; {regime}"),
         TRACK1_NONCOMPLIANT: (f"Track 1 only, fine-tuned from `{base_model_name(args.pretrained)}`, which saw the "
                               f"shared-task segmentations: the comparison for `{MAIN_MODEL}`'s compliant track 1 "
                               f"rows, {length}; {regime}"),
@@ -184,9 +209,11 @@ def run_command(model: str, args: argparse.Namespace) -> str:
     command = f"python -m bench.sigmorphon --model {model}"
     if model in NEURAL_MODELS:
         command += f" --minutes {args.minutes:g}" + " --wall-clock" * args.wall_clock
+        if list(args.task_minutes) != list(LONGER_TASKS):
+            command += " --task-minutes " + (",".join(f"{t}={m:g}" for t, m in args.task_minutes) or "none")
     if model in (MAIN_MODEL, TRACK1_NONCOMPLIANT) and Path(args.pretrained).resolve() != Path(DEFAULT_MODEL_DIR).resolve():
         command += f" --pretrained {args.pretrained}"
-    if model == MAIN_MODEL and args.track1_pretrained:
+    if model == MAIN_MODEL and Path(args.track1_pretrained).resolve() != TRACK1_PRETRAINED.resolve():
         command += f" --track1-pretrained {args.track1_pretrained}"
     if model == ENSEMBLE:
         command += f" --members {args.members or args.keep_models}"
@@ -407,6 +434,8 @@ def run_model(model: str, args: argparse.Namespace) -> None:
 
 
 def _budget(row: dict) -> str:
+    if "task_minutes" in row:  # the task's own, where it had one
+        return f"{row['task_minutes']:g}"
     return f"{row['budget_minutes']:g}" if "budget_minutes" in row else "4"  # rows from before budgets were recorded
 
 
@@ -490,13 +519,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=BENCHMARK_MINUTES,
                         help="neural training per language and track: the epochs this many minutes of one thread's "
                              "CPU time afford at the measured costs (as `autogloss pipeline --full`)")
+    parser.add_argument("--task-minutes", type=task_minutes, default=list(LONGER_TASKS),
+                        help="tasks with a budget of their own, e.g. ddo-track1=40,usp-track1=20, or none; default: "
+                             + ",".join(f"{task}={minutes:g}" for task, minutes in LONGER_TASKS)
+                             + " (where longer training kept paying on dev: bench/results/track1-budget.md)")
     parser.add_argument("--wall-clock", action="store_true",
                         help="train each task for --minutes of wall time here instead (scores depend on load)")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,
                         help="pretrained model for neural-pretrained (default: the packaged model)")
-    parser.add_argument("--track1-pretrained", type=Path, default=None,
+    parser.add_argument("--track1-pretrained", type=Path, default=TRACK1_PRETRAINED,
                         help="neural-pretrained: fine-tune track 1 from this model, pretrained without the shared-task "
-                             "segmentations (autogloss pretrain --without-shared-task-segmentation); default: --pretrained")
+                             "segmentations (autogloss pretrain --without-shared-task-segmentation); default: "
+                             "bench/models/six-source-track1 (the six-source model made so)")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--language", action="append", help="only these languages (repeatable)")
@@ -528,7 +562,7 @@ def chosen_models(args: argparse.Namespace) -> tuple[str, ...]:
     track 1 fine-tunes from a compliant model and ``--pretrained`` is not one."""
     if args.model != "all":
         return (args.model,)
-    comparison = (args.track1_pretrained is not None and track1_rules(args.track1_pretrained) == TRACK1_FOLLOWED
+    comparison = (track1_rules(args.track1_pretrained) == TRACK1_FOLLOWED
                   and track1_rules(args.pretrained) != TRACK1_FOLLOWED)
     return MODELS + (TRACK1_NONCOMPLIANT,) * comparison
 

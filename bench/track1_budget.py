@@ -1,8 +1,9 @@
 """Track 1 on the data-rich languages: dev word accuracy against training length, threads and hidden size.
 
-    python -m bench.track1_budget --pretrained runs/pretrained-t1             # every point; resumes where it stopped
-    python -m bench.track1_budget --pretrained runs/pretrained-t1 --jobs 2    # two one-thread points at a time
-    python -m bench.track1_budget --language nyb --minutes 10 --minutes 80    # other points, added to the table
+    python -m bench.track1_budget                                   # every point; resumes where it stopped
+    python -m bench.track1_budget --jobs 2                          # two one-thread points at a time
+    python -m bench.track1_budget --language ddo --minutes 80       # other points, added to the table
+    python -m bench.track1_budget --pretrained runs/pretrained-t1   # another base (into another --out)
 
 For Tsez, Nyangbo and Uspanteko track 1 (sentences and glosses only; the
 shared task's closed track), each point trains one model on the training file
@@ -45,14 +46,13 @@ from pathlib import Path
 from autogloss.datapath import find_data_dir
 from autogloss.fileio import atomic_write
 from autogloss.formats.sigmorphon import read_sigmorphon
-from autogloss.models.loading import DEFAULT_MODEL_DIR
 from autogloss.records import IGTRecord
 from autogloss.sharedtask import (PipelineModel, TaskResult, TrainingLength, affordable_epochs, base_model_name,
                                   load_task, neural_trainer, run_task)
 
 from .epochs import PROBE_EPOCHS, measurement
 from .machine import machine_description, today
-from .sigmorphon import RESULTS, results_lock, track1_rules
+from .sigmorphon import RESULTS, TRACK1_PRETRAINED, results_lock, track1_rules
 
 LANGUAGES = ("ddo", "nyb", "usp")
 TRACK = 1
@@ -181,7 +181,8 @@ def run_point(data_dir: Path, point: Point, epochs: float, base: Path, seed: int
     result, split = train_one(data_dir, point.config, epochs, base, seed, work)
     training = result.extra.get("training", {})
     return {**asdict(point.config), "minutes": point.minutes, "clock": "CPU" if point.cpu_clock else "wall",
-            "planned_epochs": epochs, "epochs": training.get("epochs"), "train_cpu_minutes": training.get("train_cpu_minutes"),
+            "planned_epochs": epochs, "epochs": training.get("epochs"), "selected_epoch": training.get("selected_epoch"),
+            "train_cpu_minutes": training.get("train_cpu_minutes"),
             "train_minutes": round(result.train_seconds / 60, 2), "seed": seed,
             "base_model": base_model_name(base) if point.config.start == FINE_TUNED else None,
             "word_accuracy": result.official.word_accuracy, "morpheme_accuracy": result.official.morpheme_accuracy,
@@ -227,7 +228,8 @@ def run_study(data_dir: Path, out: Path, base: Path, points: list[Point], seed: 
     todo = [point for point in points if point.key not in study.points]
     epochs = {point: planned_epochs(point, base, study.probes) for point in todo}
     alone = [point for point in todo if point.config.threads > 1 or jobs <= 1]
-    pooled = [point for point in todo if point not in alone]
+    # Longest first: the pool's workers then finish at about the same time.
+    pooled = sorted((point for point in todo if point not in alone), key=lambda point: -point.minutes)
 
     def finished(point: Point, row: dict) -> None:
         study.points[point.key] = row
@@ -247,8 +249,8 @@ def run_study(data_dir: Path, out: Path, base: Path, points: list[Point], seed: 
     return study
 
 
-def _cell(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _cell(value: float | None, form: str = "{:.2f}") -> str:
+    return "-" if value is None else form.format(value)
 
 
 def markdown(data: dict) -> str:
@@ -260,8 +262,8 @@ def markdown(data: dict) -> str:
              "minutes of one thread's CPU time afford at the costs of `python -m bench.epochs` (fine-tuned, one "
              "thread) or of a probe epoch measured here (the others; 2 threads: minutes of wall time). "
              "Seen / unseen: exact-match word accuracy on dev words whose form occurs in training, and on the others "
-             "(their share in brackets). Command: `python -m bench.track1_budget` (resumable).", "",
-             "| lang | start | hidden | threads | minutes | epochs | train CPU min | train min | word acc | morph acc "
+             "(their share in brackets). Epochs (kept): trained, and the one whose weights the held-out tenth chose. Command: `python -m bench.track1_budget` (resumable).", "",
+             "| lang | start | hidden | threads | minutes | epochs (kept) | train CPU min | train min | word acc | morph acc "
              "| seen word acc | unseen word acc (share) | run |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     order = {iso: index for index, iso in enumerate(LANGUAGES)}
@@ -269,7 +271,7 @@ def markdown(data: dict) -> str:
                                                           r["hidden"], r["threads"], r["minutes"]))
     for r in rows:
         lines.append(f"| {r['iso']} | {r['start']} | {r['hidden']} | {r['threads']} | {r['minutes']:g} ({r['clock']}) "
-                     f"| {r['epochs']} | {r['train_cpu_minutes']} | {r['train_minutes']} | {r['word_accuracy']:.2f} "
+                     f"| {r['epochs']} ({_cell(r.get('selected_epoch'), '{:g}')}) | {r['train_cpu_minutes']} | {r['train_minutes']} | {r['word_accuracy']:.2f} "
                      f"| {r['morpheme_accuracy']:.2f} | {_cell(r['seen_word_accuracy'])} "
                      f"| {_cell(r['unseen_word_accuracy'])} ({_cell(r['unseen_words_percent'])}%) | {r['date']} |")
     if data["probes"]:
@@ -284,9 +286,10 @@ def markdown(data: dict) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,
+    parser.add_argument("--pretrained", type=Path, default=TRACK1_PRETRAINED,
                         help="base of the fine-tuned points: a model pretrained without the shared-task segmentations "
-                             "(autogloss pretrain --without-shared-task-segmentation); default: the packaged model")
+                             "(autogloss pretrain --without-shared-task-segmentation); default: the benchmark's track 1 "
+                             "base, bench/models/six-source-track1")
     parser.add_argument("--language", action="append", help=f"only these languages (default: {' '.join(LANGUAGES)})")
     parser.add_argument("--minutes", action="append", type=float,
                         help=f"fine-tuned lengths, minutes of one thread (default: {' '.join(map(str, LENGTH_MINUTES))})")

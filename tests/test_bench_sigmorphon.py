@@ -110,3 +110,29 @@ def test_the_non_compliant_comparison_needs_a_base_that_saw_the_segmentations(tm
         sigmorphon.parse_args(["--model", sigmorphon.TRACK1_NONCOMPLIANT, "--pretrained", str(compliant)])
     with pytest.raises(SystemExit):
         sigmorphon.parse_args(["--track1-pretrained", str(tmp_path / "missing")])
+
+
+def test_by_default_track1_follows_the_shared_task_rules_and_is_compared_with_the_packaged_model() -> None:
+    args = sigmorphon.parse_args([])
+    assert args.track1_pretrained.resolve() == (Path(sigmorphon.__file__).parent / "models" / "six-source-track1").resolve()
+    assert sigmorphon.track1_rules(args.track1_pretrained) == sigmorphon.TRACK1_FOLLOWED
+    assert sigmorphon.track1_rules(args.pretrained).startswith("not followed")
+    assert sigmorphon.chosen_models(args)[-1] == sigmorphon.TRACK1_NONCOMPLIANT
+    assert "--track1-pretrained" not in sigmorphon.run_command(sigmorphon.MAIN_MODEL, args)
+
+
+def test_tasks_can_have_budgets_of_their_own_which_their_rows_record(measured: None) -> None:
+    assert sigmorphon.parse_args([]).task_minutes == list(sharedtask.LONGER_TASKS)
+    assert sigmorphon.parse_args(["--task-minutes", "none"]).task_minutes == []
+    args = sigmorphon.parse_args(["--task-minutes", "ddo-track1=20, usp-track2=5"])
+    assert args.task_minutes == [("ddo-track1", 20.0), ("usp-track2", 5.0)]
+    assert "--task-minutes ddo-track1=20,usp-track2=5" in sigmorphon.run_command(sigmorphon.MAIN_MODEL, args)
+    length = sigmorphon.length_of(args)
+    record = sigmorphon.length_record(length, "neural-pretrained", "ddo", 1)
+    assert record["task_minutes"] == 20 and record["planned_epochs"] == 4.07  # (1200 - 20) / 290
+    assert "--task-minutes ddo-track1=20" in record["length_decided"]
+    other = sigmorphon.length_record(length, "neural-pretrained", "ddo", 2)
+    assert other["task_minutes"] == 10 and other["planned_epochs"] == 2.0 and "--task-minutes" not in other["length_decided"]
+    for wrong in ("ddo=20", "xyz-track1=20", "ddo-track1=soon", "ddo-track3=5"):
+        with pytest.raises(SystemExit):
+            sigmorphon.parse_args(["--task-minutes", wrong])

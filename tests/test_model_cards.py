@@ -61,6 +61,7 @@ def test_a_fine_tuned_model_card_describes_its_own_training(tmp_path):
     budget = info["budget"]
     assert budget["max_epochs"] == 2 and budget["max_minutes"] == 5 and 0 < budget["epochs"] <= 2
     assert f"- Budget used: {budget['epochs']} epochs of at most 2, " in card and "of at most 5" in card
+    assert budget["selected_epoch"] in (0, 1, 2) and f"the weights of epoch {budget['selected_epoch']} kept" in card
     assert "Made with: autogloss fine-tuning" in card
     assert f"Scored on: 2 sentences of {dev}" in card
     scores = info["dev_scores"]

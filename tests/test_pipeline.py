@@ -83,6 +83,19 @@ def test_a_task_trains_for_the_epochs_its_budget_affords_at_the_measured_costs(m
     assert TrainingLength(3).describe("neural-pretrained", "ddo", 1).startswith("2.5 epochs")
 
 
+def test_a_task_with_a_budget_of_its_own_trains_for_what_that_affords(measured: Path) -> None:
+    length = TrainingLength(3, task_minutes=(("ddo-track1", 10.0),))
+    assert length.epochs("neural-pretrained", "ddo", 1) == 9.5 and length.minutes_for("ddo", 1) == 10
+    assert length.epochs("neural-pretrained", "git", 1) == 170  # the others keep the common budget
+    assert length.minutes_for("ddo", 2) == 3
+    assert "what 10 min of one thread give" in length.describe("neural-pretrained", "ddo", 1)
+    wall = TrainingLength(3, wall_clock=True, task_minutes=(("ddo-track1", 10.0),))
+    assert wall.describe("neural-pretrained", "ddo", 1) == "10 min of wall time"
+    # the benchmark's (and pipeline --full's) longer tasks: track 1 of the data-rich languages, Nyangbo track 2
+    assert {task for task, _ in sharedtask.LONGER_TASKS} == {"ddo-track1", "nyb-track1", "usp-track1", "nyb-track2"}
+    assert all(minutes > sharedtask.BENCHMARK_MINUTES for _, minutes in sharedtask.LONGER_TASKS)
+
+
 def test_training_for_fixed_epochs_gives_the_same_model_twice(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     (tmp_path / "train.txt").write_text(TRAIN, encoding="utf-8")

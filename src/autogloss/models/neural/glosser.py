@@ -453,7 +453,9 @@ def _budget_line(budget: dict | None) -> str:
         return "not recorded"
     limit = budget.get("max_minutes")
     return (f"{budget['epochs']} epochs of at most {budget['max_epochs']}, {budget['minutes']:.1f} minutes"
-            + (f" of at most {limit:g}" if limit is not None else " (no time limit)"))
+            + (f" of at most {limit:g}" if limit is not None else " (no time limit)")
+            + (f"; the weights of epoch {budget['selected_epoch']} kept (the best on the sentences it was scored on)"
+               if budget.get("selected_epoch") is not None else ""))
 
 
 def _cut_description(glosser: NeuralGlosser) -> str:

@@ -570,7 +570,9 @@ def train_glosser(
         "labels": len(glosser.vocabs.labels) - 2,
         "budget": {"epochs": summary["epochs"], "max_epochs": settings.epochs,
                    "minutes": round(summary["seconds"] / 60, 2), "cpu_minutes": round(summary["cpu_seconds"] / 60, 2),
-                   "max_minutes": settings.max_minutes},
+                   "max_minutes": settings.max_minutes,
+                   # the epoch whose weights were kept (the best on dev; None: the last, there was no dev)
+                   "selected_epoch": summary["best_epoch"] if dev else None},
         **({"dev_data": f"{len(dev):,} sentences of {' + '.join(source_files(dev)) or 'the dev data given'}"}
            if dev else {}),
         **(extra_info or {}),
