@@ -63,7 +63,8 @@ from autogloss.errors import AutoglossError
 from autogloss.fileio import atomic_write
 from autogloss.models.loading import DEFAULT_MODEL_DIR
 from autogloss.sharedtask import (BENCHMARK_MINUTES, LONGER_TASKS, TRACKS, PipelineModel, TrainingLength, base_model_name,
-                                  load_task, pipeline_bases, results_table, run_pipeline, saw_shared_task_segmentation, score_task)
+                                  format_task_minutes, load_task, parse_task_minutes, pipeline_bases, results_table,
+                                  run_pipeline, saw_shared_task_segmentation, score_task)
 
 from .machine import machine_description, today
 from .segmentation import segmentation_table
@@ -126,19 +127,10 @@ def length_record(length: TrainingLength, model: str, iso: str, track: int) -> d
 
 def task_minutes(text: str) -> list[tuple[str, float]]:
     """``--task-minutes``: ``ddo-track1=40,usp-track1=20``, or ``none``."""
-    if text.strip().lower() == "none":
-        return []
-    pairs = []
-    for part in filter(None, (piece.strip() for piece in text.split(","))):
-        task, equals, minutes = part.partition("=")
-        iso, _, track = task.partition("-track")
-        if not equals or iso not in SHARED_TASK_LANGUAGES or track not in ("1", "2"):
-            raise argparse.ArgumentTypeError(f"{part!r}: expected TASK=MINUTES with a task such as ddo-track1")
-        try:
-            pairs.append((task, float(minutes)))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{part!r}: {minutes!r} is not a number of minutes") from None
-    return pairs
+    try:
+        return list(parse_task_minutes(text))
+    except AutoglossError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def track1_rules(base: Path) -> str:
@@ -156,10 +148,9 @@ def describe(model: str, args: argparse.Namespace) -> str:
     regime = ("trained on 90% of each training file, a random 10% selects the epoch and the memory thresholds and "
               "calibrates the confidence (languages under 200 sentences train on all of it for a fixed number of "
               "epochs and are calibrated on 3 cross-fitted models); dev is only scored.")
-    length = ("for the epochs listed below" + (f" ({args.minutes:g} min of wall time each)" if args.wall_clock else
-              f" (what {args.minutes:g} min of one thread give)"))
-    if args.task_minutes:
-        length = length[:-1] + "; " + ", ".join(f"{task} {minutes:g} min" for task, minutes in args.task_minutes) + ")"
+    each = f"{args.minutes:g} min of wall time each" if args.wall_clock else f"what {args.minutes:g} min of one thread give"
+    own = "".join(f"; {task} {minutes:g} min" for task, minutes in args.task_minutes)
+    length = f"for the epochs listed below ({each}{own})"
     return {
         "majority": "Most frequent training gloss per morpheme (track 2) or word (track 1).",
         "neural": f"Neural glosser trained from scratch per language and track {length}; {regime}",
@@ -210,7 +201,7 @@ def run_command(model: str, args: argparse.Namespace) -> str:
     if model in NEURAL_MODELS:
         command += f" --minutes {args.minutes:g}" + " --wall-clock" * args.wall_clock
         if list(args.task_minutes) != list(LONGER_TASKS):
-            command += " --task-minutes " + (",".join(f"{t}={m:g}" for t, m in args.task_minutes) or "none")
+            command += f" --task-minutes {format_task_minutes(args.task_minutes)}"
     if model in (MAIN_MODEL, TRACK1_NONCOMPLIANT) and Path(args.pretrained).resolve() != Path(DEFAULT_MODEL_DIR).resolve():
         command += f" --pretrained {args.pretrained}"
     if model == MAIN_MODEL and Path(args.track1_pretrained).resolve() != TRACK1_PRETRAINED.resolve():
@@ -521,8 +512,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "CPU time afford at the measured costs (as `autogloss pipeline --full`)")
     parser.add_argument("--task-minutes", type=task_minutes, default=list(LONGER_TASKS),
                         help="tasks with a budget of their own, e.g. ddo-track1=40,usp-track1=20, or none; default: "
-                             + ",".join(f"{task}={minutes:g}" for task, minutes in LONGER_TASKS)
-                             + " (where longer training kept paying on dev: bench/results/track1-budget.md)")
+                             + format_task_minutes(LONGER_TASKS) + " (where longer training kept paying on dev: bench/results/track1-budget.md)")
     parser.add_argument("--wall-clock", action="store_true",
                         help="train each task for --minutes of wall time here instead (scores depend on load)")
     parser.add_argument("--pretrained", type=Path, default=DEFAULT_MODEL_DIR,

@@ -124,6 +124,8 @@ def test_by_default_track1_follows_the_shared_task_rules_and_is_compared_with_th
 def test_tasks_can_have_budgets_of_their_own_which_their_rows_record(measured: None) -> None:
     assert sigmorphon.parse_args([]).task_minutes == list(sharedtask.LONGER_TASKS)
     assert sigmorphon.parse_args(["--task-minutes", "none"]).task_minutes == []
+    text = sharedtask.format_task_minutes(sharedtask.LONGER_TASKS)
+    assert sharedtask.parse_task_minutes(text) == sharedtask.LONGER_TASKS and sharedtask.format_task_minutes([]) == "none"
     args = sigmorphon.parse_args(["--task-minutes", "ddo-track1=20, usp-track2=5"])
     assert args.task_minutes == [("ddo-track1", 20.0), ("usp-track2", 5.0)]
     assert "--task-minutes ddo-track1=20,usp-track2=5" in sigmorphon.run_command(sigmorphon.MAIN_MODEL, args)

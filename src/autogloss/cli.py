@@ -27,7 +27,7 @@ from .worklist import Order, worklist_path
 from .metrics import Scorer
 from .models.loading import Backend
 from .progress import Budget, Reporter, Task, command_started, process_seconds, reporter_for
-from .sharedtask import BENCHMARK_MINUTES, LONGER_TASKS, PIPELINE_MINUTES, PipelineModel
+from .sharedtask import BENCHMARK_MINUTES, LONGER_TASKS, PIPELINE_MINUTES, PipelineModel, format_task_minutes
 from .training import (HIDDEN, LORA_RANK, PRETRAINING_MAX_FORMS, PRETRAINING_MAX_LABELS, PRETRAINING_SCHEDULE,
                        PRETRAINING_VALIDATION_SIZE, Architecture, Dtype, Network, Schedule, ensemble_models,
                        finetune_model, learning_rate_help, pretrain_model, read_pretraining_corpus, train_model)
@@ -614,7 +614,7 @@ def pipeline(
     track: Annotated[Optional[list[int]], typer.Option("--track", min=1, max=2, help="Only this track (1: plain text, 2: segmented; repeatable)")] = None,
     model: Annotated[PipelineModel, typer.Option("--model", help="neural-pretrained: the packaged model fine-tuned per task; neural: from scratch; majority: the baseline")] = PipelineModel.NEURAL_PRETRAINED,
     max_minutes: Annotated[float, typer.Option("--max-minutes", help="Neural training per language and track: the epochs this many minutes gave on the reference machine (reproducible scores)")] = PIPELINE_MINUTES,
-    full: Annotated[bool, typer.Option("--full", help=f"The benchmark's budget: {BENCHMARK_MINUTES:g} minutes per task, more for the track 1 tasks that keep gaining ({', '.join(f'{t} {m:g}' for t, m in LONGER_TASKS)})")] = False,
+    full: Annotated[bool, typer.Option("--full", help=f"The benchmark's budget: {BENCHMARK_MINUTES:g} minutes per task, more for the tasks that keep gaining ({format_task_minutes(LONGER_TASKS)})")] = False,
     wall_clock: Annotated[bool, typer.Option("--wall-clock", help="Train each task for --max-minutes of wall time here instead (scores depend on the machine and its load)")] = False,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Tasks at a time, each in its own process on one thread")] = 2,
     base_model: Annotated[Optional[Path], typer.Option("--base-model", help="neural-pretrained: fine-tune this pretrained model (an 'autogloss pretrain' directory) instead of the packaged one")] = None,

@@ -359,6 +359,28 @@ LONGER_TASKS: tuple[tuple[str, float], ...] = (("ddo-track1", 40.0), ("nyb-track
                                                ("nyb-track2", 20.0))
 
 
+def format_task_minutes(pairs: Iterable[tuple[str, float]]) -> str:
+    """Task budgets as options write them: ``ddo-track1=40,usp-track1=20`` (``none`` for none)."""
+    return ",".join(f"{task}={minutes:g}" for task, minutes in pairs) or "none"
+
+
+def parse_task_minutes(text: str) -> tuple[tuple[str, float], ...]:
+    """The task budgets :func:`format_task_minutes` writes."""
+    if text.strip().lower() == "none":
+        return ()
+    pairs = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        task, equals, minutes = part.partition("=")
+        iso, _, track = task.partition("-track")
+        if not equals or iso not in SHARED_TASK_LANGUAGES or track not in ("1", "2"):
+            raise AutoglossError(f"{part!r}: expected TASK=MINUTES with a task such as ddo-track1")
+        try:
+            pairs.append((task, float(minutes)))
+        except ValueError:
+            raise AutoglossError(f"{part!r}: {minutes!r} is not a number of minutes") from None
+    return tuple(pairs)
+
+
 #: The fewest epochs a measured length gives (a budget shorter than the work around the loop).
 MIN_EPOCHS = 0.05
 
@@ -395,13 +417,12 @@ def pipeline_trainer(model: str, length: TrainingLength, iso: str, track: int,
         raise AutoglossError(f"unknown model '{model}' (choose {', '.join(PipelineModel)})")
     if model == PipelineModel.MAJORITY:
         return majority_trainer
-    epochs = length.epochs(model, iso, track)
+    epochs, minutes = length.epochs(model, iso, track), length.minutes_for(iso, track)
     if model == PipelineModel.NEURAL_PRETRAINED:
         from .models.loading import DEFAULT_MODEL_DIR
 
-        return neural_trainer(length.minutes_for(iso, track), base=base or DEFAULT_MODEL_DIR, progress=progress,
-                              epochs=epochs, seed=seed)
-    return neural_trainer(length.minutes_for(iso, track), progress=progress, epochs=epochs, seed=seed)
+        return neural_trainer(minutes, base=base or DEFAULT_MODEL_DIR, progress=progress, epochs=epochs, seed=seed)
+    return neural_trainer(minutes, progress=progress, epochs=epochs, seed=seed)
 
 
 def pipeline_bases(base: str | Path | None = None, track1_base: str | Path | None = None) -> dict[int, Path]:
